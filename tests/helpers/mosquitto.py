@@ -87,7 +87,7 @@ def _spawn(conf: Path, port: int) -> subprocess.Popen[bytes]:
     binary = mosquitto_path()
     if binary is None:
         raise RuntimeError("mosquitto is not installed (scripts/bootstrap.sh installs it)")
-    proc = subprocess.Popen(  # noqa: S603 - fixed binary, our own config
+    proc = subprocess.Popen(
         [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     _wait_port(port, proc)

@@ -1,0 +1,1 @@
+"""Home Assistant client over the WebSocket API."""

@@ -1,0 +1,1 @@
+"""Cloud transports: AWS IoT Core (awsiotsdk) and any MQTT broker (paho-mqtt)."""
