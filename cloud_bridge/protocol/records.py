@@ -1,0 +1,93 @@
+"""Change records of the three sync lanes (what `records.json` holds)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+type JSONDict = dict[str, Any]
+type Record = dict[str, Any]
+
+
+class Lane(StrEnum):
+    """A sync lane, in priority order."""
+
+    STRUCTURE = "structure"
+    HIGH = "high"
+    LOW = "low"
+
+
+# `fn` marker of each lane, as the seed: _S_H_ structure, _D_H_ high, _D_L_ low.
+LANE_FILE_MARKER: dict[Lane, str] = {Lane.STRUCTURE: "S_H", Lane.HIGH: "D_H", Lane.LOW: "D_L"}
+
+
+class RecordError(ValueError):
+    """A record does not have the shape contract 1 requires."""
+
+
+def structure_record(
+    seq: int,
+    ts: float,
+    areas: list[JSONDict],
+    devices: list[JSONDict],
+    entities: list[JSONDict],
+) -> Record:
+    """A full structure snapshot (the cloud replaces its copy)."""
+    return {
+        "lane": Lane.STRUCTURE.value,
+        "seq": seq,
+        "ts": ts,
+        "kind": "snapshot",
+        "areas": areas,
+        "devices": devices,
+        "entities": entities,
+    }
+
+
+def state_record(
+    lane: Lane, *, seq: int, ts: float, entity_id: str, state: str | None, attributes: JSONDict
+) -> Record:
+    """A high (controllable entity) or low (sensor reading) state record.
+
+    `state` is None when the entity was removed from Home Assistant.
+    """
+    if lane is Lane.STRUCTURE:
+        raise RecordError("a state record belongs to the high or the low lane")
+    return {
+        "lane": lane.value,
+        "seq": seq,
+        "ts": ts,
+        "entity_id": entity_id,
+        "state": state,
+        "attributes": attributes,
+    }
+
+
+def validate_record(obj: object) -> Record:
+    """Check a record from the wire; return it or raise RecordError saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise RecordError("a record must be a JSON object")
+    try:
+        lane = Lane(str(obj.get("lane")))
+    except ValueError:
+        raise RecordError(f"unknown lane {obj.get('lane')!r}") from None
+    seq = obj.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise RecordError("seq must be a positive integer")
+    ts = obj.get("ts")
+    if not isinstance(ts, int | float) or isinstance(ts, bool):
+        raise RecordError("ts must be a number")
+    if lane is Lane.STRUCTURE:
+        if obj.get("kind") != "snapshot":
+            raise RecordError("a structure record must have kind 'snapshot'")
+        for key in ("areas", "devices", "entities"):
+            if not isinstance(obj.get(key), list):
+                raise RecordError(f"{key} must be a list")
+    else:
+        if not isinstance(obj.get("entity_id"), str) or not obj["entity_id"]:
+            raise RecordError("entity_id must be a non-empty string")
+        if obj.get("state") is not None and not isinstance(obj.get("state"), str):
+            raise RecordError("state must be a string or null")
+        if not isinstance(obj.get("attributes"), dict):
+            raise RecordError("attributes must be an object")
+    return obj
