@@ -1,0 +1,115 @@
+"""The InspeXtor integration: InspeXtor devices on the local MQTT broker as HA entities."""
+
+from __future__ import annotations
+
+from homeassistant.components import mqtt
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_BASE_TOPIC,
+    CONF_COMMAND_TIMEOUT,
+    CONF_ENTRY_TYPE,
+    CONF_RETRIES,
+    CONF_SITE_MAP,
+    DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_RETRIES,
+    DOMAIN,
+    ENTRY_TYPE_SITE,
+    MANUFACTURER,
+)
+from .hub import InspextorConfigEntry, InspextorSite
+from .services import async_setup_services
+from .sitemap import SiteMapError, parse_site_map
+
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.COVER,
+    Platform.LIGHT,
+    Platform.SENSOR,
+]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's services (once, for every entry)."""
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+    """Set up an entry; `entry_type` says which kind (only sites exist so far)."""
+    entry_type = entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE)
+    if entry_type == ENTRY_TYPE_SITE:
+        return await _async_setup_site(hass, entry)
+    raise ConfigEntryError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_entry_type",
+        translation_placeholders={"entry_type": str(entry_type)},
+    )
+
+
+async def _async_setup_site(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
+    try:
+        site_map = parse_site_map(entry.options.get(CONF_SITE_MAP, ""))
+    except SiteMapError as err:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_site_map",
+            translation_placeholders=err.placeholders,
+        ) from err
+    base = entry.data[CONF_BASE_TOPIC]
+    site = InspextorSite(
+        hass,
+        entry.entry_id,
+        base,
+        site_map,
+        timeout=float(entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT)),
+        retries=int(entry.options.get(CONF_RETRIES, DEFAULT_RETRIES)),
+    )
+    entry.runtime_data = site
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, base)},
+        manufacturer=MANUFACTURER,
+        model="Site",
+        name=entry.title,
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(site.async_stop)
+    await site.async_start()
+    entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+    return True
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntry) -> None:
+    """Options changed (site map, timeout, retries): reload the site."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+    """Unload a site."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: InspextorConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Allow removing a device only when the site map and announcements no longer have it."""
+    site = entry.runtime_data
+    for domain, identifier in device_entry.identifiers:
+        if domain != DOMAIN or identifier == site.base:
+            continue
+        path = identifier.removeprefix(f"{site.base}:")
+        if path in site.site_map.devices or path in site.announced:
+            return False
+        site.devices.pop(path, None)
+        site.states.pop(path, None)
+        return True
+    return False

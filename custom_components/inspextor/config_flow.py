@@ -1,0 +1,214 @@
+"""Config flow: one entry per site (base topic), options for the site map and commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_BASE_TOPIC,
+    CONF_COMMAND_TIMEOUT,
+    CONF_ENTRY_TYPE,
+    CONF_RETRIES,
+    CONF_SITE_MAP,
+    DEFAULT_BASE_TOPIC,
+    DEFAULT_COMMAND_TIMEOUT,
+    DEFAULT_NAME,
+    DEFAULT_RETRIES,
+    DOMAIN,
+    ENTRY_TYPE_SITE,
+)
+from .sitemap import SiteMapError, parse_site_map, validate_path
+
+SITE_MAP_SELECTOR = TextSelector(TextSelectorConfig(multiline=True))
+NO_PROBLEM = {"path": "", "detail": ""}
+
+
+def _site_schema() -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Required(CONF_NAME, default=DEFAULT_NAME): str,
+            vol.Required(CONF_BASE_TOPIC, default=DEFAULT_BASE_TOPIC): str,
+        }
+    )
+
+
+def _options_schema() -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_SITE_MAP, default=""): SITE_MAP_SELECTOR,
+            vol.Required(CONF_COMMAND_TIMEOUT, default=DEFAULT_COMMAND_TIMEOUT): NumberSelector(
+                NumberSelectorConfig(
+                    min=0.5, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
+                )
+            ),
+            vol.Required(CONF_RETRIES, default=DEFAULT_RETRIES): NumberSelector(
+                NumberSelectorConfig(min=0, max=10, step=1, mode=NumberSelectorMode.BOX)
+            ),
+        }
+    )
+
+
+def _check_base_topic(user_input: dict[str, Any], errors: dict[str, str]) -> str:
+    """Return the normalised base topic; record an error when it is not usable."""
+    base = str(user_input[CONF_BASE_TOPIC]).strip().strip("/")
+    try:
+        validate_path(base)
+    except SiteMapError:
+        errors[CONF_BASE_TOPIC] = "invalid_base_topic"
+    return base
+
+
+def _check_site_map(
+    user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
+) -> None:
+    """Validate the site map text; name the device path and the problem."""
+    try:
+        parse_site_map(user_input.get(CONF_SITE_MAP, ""))
+    except SiteMapError as err:
+        errors[CONF_SITE_MAP] = err.error
+        placeholders.update(err.placeholders)
+
+
+def _options(user_input: dict[str, Any]) -> dict[str, Any]:
+    return {
+        CONF_SITE_MAP: user_input.get(CONF_SITE_MAP, ""),
+        CONF_COMMAND_TIMEOUT: float(user_input[CONF_COMMAND_TIMEOUT]),
+        CONF_RETRIES: int(user_input[CONF_RETRIES]),
+    }
+
+
+class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up an InspeXtor site."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> InspextorOptionsFlow:
+        """The options flow of a site."""
+        return InspextorOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Name, base topic and site map of a site."""
+        if not self.hass.config_entries.async_entries("mqtt"):
+            return self.async_abort(reason="mqtt_not_configured")
+        errors: dict[str, str] = {}
+        placeholders = dict(NO_PROBLEM)
+        if user_input is not None:
+            base = _check_base_topic(user_input, errors)
+            _check_site_map(user_input, errors, placeholders)
+            if not errors:
+                await self.async_set_unique_id(base)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME].strip() or DEFAULT_NAME,
+                    data={CONF_ENTRY_TYPE: ENTRY_TYPE_SITE, CONF_BASE_TOPIC: base},
+                    options=_options(
+                        user_input
+                        | {
+                            CONF_COMMAND_TIMEOUT: DEFAULT_COMMAND_TIMEOUT,
+                            CONF_RETRIES: DEFAULT_RETRIES,
+                        }
+                    ),
+                )
+        schema = _site_schema().extend({vol.Optional(CONF_SITE_MAP, default=""): SITE_MAP_SELECTOR})
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a site's name or base topic (registry entries follow the new topic)."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            base = _check_base_topic(user_input, errors)
+            if not errors:
+                old = entry.data[CONF_BASE_TOPIC]
+                if base != old:
+                    await self.async_set_unique_id(base)
+                    self._abort_if_unique_id_configured()
+                    _migrate_registries(self.hass, entry, old, base)
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=base,
+                    title=user_input[CONF_NAME].strip() or DEFAULT_NAME,
+                    data_updates={CONF_BASE_TOPIC: base},
+                )
+        suggested = user_input or {
+            CONF_NAME: entry.title,
+            CONF_BASE_TOPIC: entry.data[CONF_BASE_TOPIC],
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(_site_schema(), suggested),
+            errors=errors,
+        )
+
+
+def _migrate_registries(hass: HomeAssistant, entry: ConfigEntry, old: str, new: str) -> None:
+    """Keep entity ids, names and areas when the base topic (part of every id) changes."""
+    entities = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+        if entity.unique_id.startswith(f"{old}:"):
+            entities.async_update_entity(
+                entity.entity_id, new_unique_id=f"{new}:{entity.unique_id[len(old) + 1 :]}"
+            )
+    devices = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+        identifiers = {
+            (domain, _rebase(ident, old, new)) if domain == DOMAIN else (domain, ident)
+            for domain, ident in device.identifiers
+        }
+        devices.async_update_device(device.id, new_identifiers=identifiers)
+
+
+def _rebase(identifier: str, old: str, new: str) -> str:
+    if identifier == old:
+        return new
+    if identifier.startswith(f"{old}:"):
+        return f"{new}:{identifier[len(old) + 1 :]}"
+    return identifier
+
+
+class InspextorOptionsFlow(OptionsFlow):
+    """Edit the site map, the command timeout and the retries (the entry reloads)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The only step."""
+        errors: dict[str, str] = {}
+        placeholders = dict(NO_PROBLEM)
+        if user_input is not None:
+            _check_site_map(user_input, errors, placeholders)
+            if not errors:
+                return self.async_create_entry(data=_options(user_input))
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                _options_schema(), user_input or dict(self.config_entry.options)
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )

@@ -1,0 +1,100 @@
+"""Base entity of the InspeXtor integration and the platforms' shared setup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
+from .hub import InspextorConfigEntry, InspextorSite
+from .sitemap import DeviceSpec
+
+type EntityFactory = Callable[[InspextorSite, DeviceSpec], Iterable[Entity]]
+
+
+def device_info(site: InspextorSite, spec: DeviceSpec) -> DeviceInfo:
+    """Device registry entry of a device, below the site's hub device."""
+    info = DeviceInfo(
+        identifiers={(DOMAIN, f"{site.base}:{spec.path}")},
+        manufacturer=MANUFACTURER,
+        model=spec.model or spec.kind.value,
+        name=spec.name,
+        via_device=(DOMAIN, site.base),
+    )
+    if spec.area:
+        info["suggested_area"] = spec.area
+    if spec.sw_version:
+        info["sw_version"] = spec.sw_version
+    return info
+
+
+def async_setup_platform(
+    hass: HomeAssistant,
+    entry: InspextorConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: EntityFactory,
+) -> None:
+    """Add entities for the known devices, and for every device that announces itself."""
+    site = entry.runtime_data
+    async_add_entities(
+        [entity for spec in list(site.devices.values()) for entity in factory(site, spec)]
+    )
+
+    @callback
+    def _new_device(spec: DeviceSpec) -> None:
+        if entities := list(factory(site, spec)):
+            async_add_entities(entities)
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, signal_new_device(entry.entry_id), _new_device)
+    )
+
+
+class InspextorEntity(Entity):
+    """An entity of one device; pushed by the site's in-memory dispatch."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    # Capabilities this entity writes to; their pending state is shown as an attribute.
+    _commanded: tuple[str, ...] = ()
+
+    def __init__(self, site: InspextorSite, spec: DeviceSpec, capability: str) -> None:
+        self.site = site
+        self.spec = spec
+        self.path = spec.path
+        self._attr_unique_id = f"{site.base}:{spec.path}:{capability}"
+        self._attr_device_info = device_info(site, spec)
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the device's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.site.async_add_listener(self.path, self._handle_update))
+
+    @callback
+    def _handle_update(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while the device's availability topic says offline."""
+        return self.site.available(self.path)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """`pending`: a command awaits the device's confirmation.
+
+        While pending, the entity's state shows the target (optimistic); once the device
+        confirms, its reported state; after the last failed try, the last reported state.
+        """
+        if not self._commanded:
+            return None
+        return {ATTR_PENDING: any(self.site.is_pending(self.path, cap) for cap in self._commanded)}
+
+    async def _command(self, capability: str, value: Any) -> None:
+        await self.site.async_command(self.path, capability, value)

@@ -1,0 +1,404 @@
+"""One InspeXtor site: the single wildcard subscription and the in-memory dispatch.
+
+The site subscribes to `<base>/#` once, parses every topic from its end (docs/protocol.md)
+and keeps per device: the last reported value of each capability, availability, and a
+malformed-payload counter. Entities read from here and register one listener per device;
+nothing subscribes per entity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import json
+from typing import Any
+from uuid import uuid4
+
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
+
+from .commands import CommandKey, CommandTracker
+from .const import ASK_RETRY_DELAYS, DOMAIN, LOGGER, signal_new_device
+from .payload import (
+    MalformedPayload,
+    TopicType,
+    normalise,
+    parse_topic,
+    valid_command,
+    valid_status,
+)
+from .sitemap import DeviceSpec, SiteMap, SiteMapError, parse_announcement
+
+
+@dataclass(slots=True)
+class DeviceState:
+    """What the site knows about one device."""
+
+    reported: dict[str, Any] = field(default_factory=dict)
+    available: bool | None = None  # None until the retained availability arrives
+    malformed: int = 0
+    last_problem: str | None = None
+
+
+class InspextorSite:
+    """Runtime data of a site config entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        base: str,
+        site_map: SiteMap,
+        *,
+        timeout: float,
+        retries: int,
+    ) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self.base = base
+        self.site_map = site_map
+        self.devices: dict[str, DeviceSpec] = dict(site_map.devices)
+        self.announced: dict[str, DeviceSpec] = {}
+        self.states: dict[str, DeviceState] = {path: DeviceState() for path in self.devices}
+        self.commands = CommandTracker(hass, self._publish, self._command_changed, timeout, retries)
+        self.ignored_messages = 0
+        self.asks_sent = 0
+        self.resyncs_confirmed = 0
+        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._ask_cid: str | None = None
+        self._ask_attempt = 0
+        self._ask_cancel: CALLBACK_TYPE | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Subscribe once to `<base>/#`, follow the connection, and ask for states."""
+        self._unsubs.append(
+            await mqtt.async_subscribe(
+                self.hass, f"{self.base}/#", self._message_received, qos=1, encoding=None
+            )
+        )
+        self._unsubs.append(
+            mqtt.async_subscribe_connection_status(self.hass, self._connection_changed)
+        )
+        if mqtt.is_connected(self.hass):
+            self.async_resync()
+
+    @callback
+    def async_stop(self) -> None:
+        """Unsubscribe and cancel timers and pending commands."""
+        while self._unsubs:
+            self._unsubs.pop()()
+        self._cancel_ask()
+        self.commands.async_cancel_all()
+
+    # -- listeners and state for entities ----------------------------------------------
+
+    @callback
+    def async_add_listener(self, path: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` whenever something about the device at `path` changes."""
+        listeners = self._listeners.setdefault(path, [])
+        listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            listeners.remove(listener)
+
+        return remove
+
+    @callback
+    def _notify(self, path: str) -> None:
+        for listener in list(self._listeners.get(path, ())):
+            listener()
+
+    def state(self, path: str) -> DeviceState:
+        """The device's state record (created for announced devices)."""
+        return self.states.setdefault(path, DeviceState())
+
+    def reported(self, path: str, capability: str) -> Any:
+        """The value the device last reported, or None."""
+        return self.state(path).reported.get(capability)
+
+    def value(self, path: str, capability: str) -> Any:
+        """The value entities show: the pending target, else the reported value."""
+        pending, target = self.commands.target((path, capability))
+        return target if pending else self.reported(path, capability)
+
+    def is_pending(self, path: str, capability: str) -> bool:
+        """Whether a command for the capability awaits its confirmation."""
+        return self.commands.target((path, capability))[0]
+
+    def available(self, path: str) -> bool:
+        """Unavailable only once the device said `offline` (or its last will did)."""
+        return self.state(path).available is not False
+
+    # -- commands ----------------------------------------------------------------------
+
+    def validate_command(self, path: str, capability: str, value: Any) -> DeviceSpec:
+        """Refuse commands to unknown devices, sensors, bad values and offline devices."""
+        spec = self.devices.get(path)
+        if spec is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_device",
+                translation_placeholders={"device": path},
+            )
+        if capability not in spec.capabilities or not spec.is_commandable(capability):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_writable",
+                translation_placeholders={"device": spec.name, "capability": capability},
+            )
+        if not valid_command(spec.kind, capability, value):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_value",
+                translation_placeholders={
+                    "device": spec.name,
+                    "capability": capability,
+                    "value": json.dumps(value, default=str),
+                },
+            )
+        if not self.available(path):
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="device_offline",
+                translation_placeholders={"device": spec.name},
+            )
+        return spec
+
+    async def async_command(self, path: str, capability: str, value: Any) -> None:
+        """Send a command and wait for the device's confirmation."""
+        spec = self.validate_command(path, capability, value)
+        topic = f"{self.base}/{path}/{spec.subtopic_for(capability)}/command"
+        await self.commands.async_send((path, capability), topic, value, spec.name)
+
+    async def _publish(self, topic: str, payload: str) -> None:
+        """Commands are never retained, QoS 1."""
+        await mqtt.async_publish(self.hass, topic, payload, qos=1, retain=False)
+
+    @callback
+    def _command_changed(self, key: CommandKey) -> None:
+        self._notify(key[0])
+
+    # -- resync ------------------------------------------------------------------------
+
+    @callback
+    def async_resync(self) -> None:
+        """Publish `<base>/ask` until it comes back through our own subscription.
+
+        HA's MQTT client reports "connected" before it has (re)subscribed; an ask sent
+        then would be answered while nobody listens. Seeing our own ask proves the
+        subscription was live when the devices received it.
+        """
+        self._cancel_ask()
+        self._ask_attempt = 0
+        self._send_ask()
+
+    @callback
+    def _send_ask(self, _now: Any = None) -> None:
+        self._ask_cancel = None
+        cid = uuid4().hex
+        self._ask_cid = cid
+        self.asks_sent += 1
+        self.hass.async_create_task(
+            self._publish(f"{self.base}/ask", json.dumps({"cid": cid})), f"{DOMAIN} ask"
+        )
+        if self._ask_attempt < len(ASK_RETRY_DELAYS):
+            delay = ASK_RETRY_DELAYS[self._ask_attempt]
+            self._ask_attempt += 1
+            self._ask_cancel = async_call_later(
+                self.hass, delay, HassJob(self._send_ask, cancel_on_shutdown=True)
+            )
+        else:
+            LOGGER.warning("Site %s: the resync request never came back from the broker", self.base)
+
+    @callback
+    def _cancel_ask(self) -> None:
+        if self._ask_cancel is not None:
+            self._ask_cancel()
+            self._ask_cancel = None
+        self._ask_cid = None
+
+    @callback
+    def _connection_changed(self, connected: bool) -> None:
+        if connected:
+            LOGGER.debug("Site %s: MQTT connected, asking every device", self.base)
+            self.async_resync()
+        else:
+            self._cancel_ask()
+
+    # -- dispatch ----------------------------------------------------------------------
+
+    @callback
+    def _message_received(self, msg: mqtt.ReceiveMessage) -> None:
+        parsed = parse_topic(self.base, msg.topic)
+        payload = msg.payload if isinstance(msg.payload, bytes) else str(msg.payload).encode()
+        if parsed is None:
+            self._ignore(msg.topic, "not a protocol topic")
+            return
+        match parsed.type:
+            case TopicType.STATUS:
+                assert parsed.subtopic is not None
+                self._handle_status(parsed.device, parsed.subtopic, payload)
+            case TopicType.AVAILABILITY:
+                self._handle_availability(parsed.device, payload)
+            case TopicType.ANNOUNCE:
+                self._handle_announce(parsed.device, payload)
+            case TopicType.ASK if not parsed.device:
+                self._handle_own_ask(payload)
+            case _:
+                pass  # commands (ours or another controller's) and per-device asks
+
+    def _ignore(self, topic: str, why: str) -> None:
+        self.ignored_messages += 1
+        LOGGER.debug("Ignoring %s: %s", topic, why)
+
+    def _malformed(self, path: str, problem: str) -> None:
+        state = self.state(path)
+        state.malformed += 1
+        state.last_problem = problem
+        if state.malformed == 1:
+            LOGGER.warning(
+                "Device %s/%s sent a malformed message (%s); further ones are logged at debug",
+                self.base,
+                path,
+                problem,
+            )
+        else:
+            LOGGER.debug("Device %s/%s sent a malformed message: %s", self.base, path, problem)
+
+    def _handle_status(self, path: str, subtopic: str, payload: bytes) -> None:
+        spec = self.devices.get(path)
+        if spec is None:
+            self._ignore(path, "device is not in the site map and has not announced itself")
+            return
+        capability = spec.capability_for(subtopic)
+        if capability is None:
+            self._ignore(f"{path}/{subtopic}", "subtopic means nothing for this device")
+            return
+        try:
+            data = normalise(payload)
+        except MalformedPayload as err:
+            self._malformed(path, f"{subtopic}: {err}")
+            return
+        value = data["value"]
+        if not valid_status(spec.kind, capability, value):
+            self._malformed(path, f"{subtopic}: {value!r} is not a valid {capability}")
+            return
+        self.state(path).reported[capability] = value
+        cid = data.get("cid")
+        if isinstance(cid, str):
+            self.commands.handle_echo((path, capability), cid)
+        self._notify(path)
+
+    def _handle_availability(self, path: str, payload: bytes) -> None:
+        # Kept even for a device not known yet: its retained announcement may come later.
+        text = payload.decode("utf-8", "replace").strip().lower()
+        if text not in ("online", "offline"):
+            self._malformed(path, f"availability {text!r}")
+            return
+        state = self.state(path)
+        online = text == "online"
+        previous, state.available = state.available, online
+        if not online and previous is not False:
+            LOGGER.info("Device %s/%s is unavailable", self.base, path)
+        elif online and previous is False:
+            LOGGER.info("Device %s/%s is available again", self.base, path)
+        self._notify(path)
+
+    def _handle_announce(self, path: str, payload: bytes) -> None:
+        if not payload:
+            # A cleared retained announcement: the device left.
+            self.announced.pop(path, None)
+            return
+        try:
+            data = json.loads(payload.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise MalformedPayload("announcement is not a JSON object")
+            spec = parse_announcement(path, data, self.site_map.subtopics)
+        except (ValueError, SiteMapError) as err:
+            self._malformed(path, f"announcement: {err}")
+            return
+        self.announced[path] = spec
+        if path in self.site_map.devices:
+            return  # the site map wins
+        known = self.devices.get(path)
+        if known is not None:
+            if known.kind == spec.kind:
+                self.devices[path] = spec
+            else:
+                LOGGER.warning(
+                    "Device %s/%s changed its kind to %s; reload the site to apply",
+                    self.base,
+                    path,
+                    spec.kind,
+                )
+            return
+        self.devices[path] = spec
+        self.state(path)
+        LOGGER.info("Device %s/%s announced itself as %s", self.base, path, spec.kind)
+        async_dispatcher_send(self.hass, signal_new_device(self.entry_id), spec)
+
+    def _handle_own_ask(self, payload: bytes) -> None:
+        try:
+            cid = json.loads(payload).get("cid")
+        except (ValueError, AttributeError):
+            return
+        if cid is not None and cid == self._ask_cid:
+            self._cancel_ask()
+            self.resyncs_confirmed += 1
+            LOGGER.debug("Site %s: resync request is live on the broker", self.base)
+
+    # -- diagnostics -------------------------------------------------------------------
+
+    def device_diagnostics(self, path: str) -> dict[str, Any]:
+        """What diagnostics show about one device."""
+        spec = self.devices[path]
+        state = self.state(path)
+        return {
+            "path": path,
+            "name": spec.name,
+            "kind": spec.kind.value,
+            "area": spec.area,
+            "subtopics": dict(spec.subtopics),
+            "source": "site_map" if path in self.site_map.devices else "announcement",
+            "announced": path in self.announced,
+            "available": state.available,
+            "reported": dict(state.reported),
+            "malformed": state.malformed,
+            "last_problem": state.last_problem,
+            "pending": {
+                key[1]: pending.target
+                for key, pending in self.commands.pending.items()
+                if key[0] == path
+            },
+        }
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Counters and devices of the whole site."""
+        stats = self.commands.stats
+        return {
+            "base_topic": self.base,
+            "command_timeout": self.commands.timeout,
+            "retries": self.commands.retries,
+            "counters": {
+                "commands_sent": stats.sent,
+                "commands_confirmed": stats.confirmed,
+                "resends": stats.resends,
+                "failures": stats.failures,
+                "pending_commands": len(self.commands.pending),
+                "malformed": sum(state.malformed for state in self.states.values()),
+                "ignored_messages": self.ignored_messages,
+                "asks_sent": self.asks_sent,
+                "resyncs_confirmed": self.resyncs_confirmed,
+            },
+            "devices": [self.device_diagnostics(path) for path in sorted(self.devices)],
+        }
+
+
+type InspextorConfigEntry = ConfigEntry[InspextorSite]

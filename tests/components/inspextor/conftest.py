@@ -1,0 +1,74 @@
+"""Fixtures of the InspeXtor tests: a site with one device of every kind."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.inspextor.const import (
+    CONF_BASE_TOPIC,
+    CONF_COMMAND_TIMEOUT,
+    CONF_ENTRY_TYPE,
+    CONF_RETRIES,
+    CONF_SITE_MAP,
+    DOMAIN,
+    ENTRY_TYPE_SITE,
+)
+
+SITE_MAP = """
+subtopics:
+  M: brightness
+devices:
+  kitchen/1:
+    name: Kitchen light
+    kind: light
+    area: Kitchen
+  living/2:
+    name: Living strip
+    kind: rgbw_light
+    subtopics:
+      C: color
+  bedroom/shade:
+    name: Bedroom shade
+    kind: shade
+  hall/pir:
+    name: Hall motion
+    kind: motion
+  garden/steinel:
+    name: Garden
+    kind: steinel
+  lab/o3:
+    name: Lab
+    kind: ozone
+"""
+
+
+@pytest.fixture
+def site_map() -> str:
+    """The site map text of the test site."""
+    return SITE_MAP
+
+
+@pytest.fixture
+def mock_config_entry(site_map: str) -> MockConfigEntry:
+    """A site entry on base topic `inspextor`."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        unique_id="inspextor",
+        data={CONF_ENTRY_TYPE: ENTRY_TYPE_SITE, CONF_BASE_TOPIC: "inspextor"},
+        options={CONF_SITE_MAP: site_map, CONF_COMMAND_TIMEOUT: 3.0, CONF_RETRIES: 2},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the site with HA's MQTT integration (mocked paho client)."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

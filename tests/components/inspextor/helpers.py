@@ -1,0 +1,99 @@
+"""Helpers: play a device on HA's MQTT dispatch and watch what the integration publishes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import json
+from typing import Any
+
+from homeassistant.components import mqtt
+from homeassistant.core import HomeAssistant, callback
+from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+BASE = "inspextor"
+
+
+def fire_status(
+    hass: HomeAssistant, path: str, subtopic: str, value: Any, cid: str | None = None
+) -> None:
+    """A device reports a capability (with the command id when confirming)."""
+    payload: dict[str, Any] = {"value": value}
+    if cid is not None:
+        payload["cid"] = cid
+    async_fire_mqtt_message(hass, f"{BASE}/{path}/{subtopic}/status", json.dumps(payload))
+
+
+def fire_raw(hass: HomeAssistant, topic: str, payload: bytes | str) -> None:
+    """Any message on the site's broker."""
+    async_fire_mqtt_message(hass, topic, payload)
+
+
+def fire_availability(hass: HomeAssistant, path: str, online: bool) -> None:
+    """The retained availability topic (or the device's last will)."""
+    async_fire_mqtt_message(
+        hass, f"{BASE}/{path}/availability", "online" if online else "offline", retain=True
+    )
+
+
+def published(mqtt_mock: MqttMockHAClient, topic: str) -> list[tuple[dict[str, Any], int, bool]]:
+    """(payload, qos, retain) of everything the integration published on `topic`."""
+    return [
+        (json.loads(call.args[1]), call.args[2], call.args[3])
+        for call in mqtt_mock.async_publish.call_args_list
+        if call.args[0] == topic
+    ]
+
+
+async def wait_for[T](condition: Callable[[], T], timeout: float = 2.0) -> T:
+    """Poll until `condition()` is truthy (no fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := condition()):
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.001)
+    return result
+
+
+async def next_command(
+    mqtt_mock: MqttMockHAClient, path: str, subtopic: str, count: int = 1
+) -> dict[str, Any]:
+    """Wait for the `count`-th command on a capability and return its payload."""
+    topic = f"{BASE}/{path}/{subtopic}/command"
+    commands = await wait_for(lambda: len(published(mqtt_mock, topic)) >= count or None)
+    assert commands
+    return published(mqtt_mock, topic)[count - 1][0]
+
+
+class FakeDevices:
+    """Devices that confirm every command at once with the commanded value.
+
+    Subscribes through HA's MQTT integration like any other client of the broker.
+    `silent` paths never answer; `values` maps (path, subtopic) to the value echoed
+    instead of the commanded one (a shade echoes its current position).
+    """
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        self.hass = hass
+        self.silent: set[str] = set()
+        self.values: dict[tuple[str, str], Any] = {}
+        self.received: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def start(self) -> Callable[[], None]:
+        """Start answering."""
+        return await mqtt.async_subscribe(self.hass, f"{BASE}/#", self._on_message)
+
+    @callback
+    def _on_message(self, msg: mqtt.ReceiveMessage) -> None:
+        levels = str(msg.topic).split("/")
+        if levels[-1] != "command":
+            return
+        path, subtopic = "/".join(levels[1:-2]), levels[-2]
+        payload = json.loads(msg.payload)
+        self.received.append((path, subtopic, payload))
+        if path in self.silent:
+            return
+        value = self.values.get((path, subtopic), payload["value"])
+        self.hass.loop.call_soon(fire_status, self.hass, path, subtopic, value, payload["cid"])
