@@ -1,0 +1,8 @@
+"""The dev cloud: AWS IoT Core's rules and the InspeXtor cloud on a local broker.
+
+`python -m cloud_bridge.devcloud serve ...` runs it; `... mobile ...` is the mobile app.
+"""
+
+from .service import ContractSpec, DevCloud
+
+__all__ = ["ContractSpec", "DevCloud"]

@@ -1,0 +1,121 @@
+"""The dev cloud's HTTP side: a JSON API, Server-Sent Events and the control page."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .page import PAGE
+from .service import DevCloud, dumps_event
+
+DEVCLOUD_KEY = web.AppKey("devcloud", DevCloud)
+MAX_BODY = 64 * 1024
+
+
+def build_app(cloud: DevCloud) -> web.Application:
+    """The aiohttp application serving the API and the page."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[DEVCLOUD_KEY] = cloud
+    app.add_routes(
+        [
+            web.get("/", page),
+            web.get("/api/homes", homes),
+            web.get("/api/homes/{cid}/entities", entities),
+            web.post("/api/homes/{cid}/commands", post_command),
+            web.get("/api/commands/{id}", get_command),
+            web.get("/api/events", events),
+        ]
+    )
+    return app
+
+
+async def page(_request: web.Request) -> web.Response:
+    """The control page (inline HTML and JS)."""
+    return web.Response(text=PAGE, content_type="text/html")
+
+
+async def homes(request: web.Request) -> web.Response:
+    """Every home (contract) the dev cloud knows."""
+    cloud = request.app[DEVCLOUD_KEY]
+    return web.json_response([c.as_json() for c in await cloud.contracts()])
+
+
+async def entities(request: web.Request) -> web.Response:
+    """A home's entities grouped with their area and cloud-side state."""
+    cloud = request.app[DEVCLOUD_KEY]
+    cid = request.match_info["cid"]
+    if not any(c.contract_id == cid for c in await cloud.contracts()):
+        raise web.HTTPNotFound(text=json.dumps({"error": "unknown home"}))
+    return web.json_response(await cloud.entities(cid))
+
+
+def _bad(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+async def post_command(request: web.Request) -> web.Response:
+    """Send a command: {"service", "entity_id", "data"?, "origin"?, "ttl"?}."""
+    cloud = request.app[DEVCLOUD_KEY]
+    try:
+        body: Any = await request.json()
+    except ValueError:
+        raise _bad("body must be JSON") from None
+    if not isinstance(body, dict):
+        raise _bad("body must be a JSON object")
+    service, entity_id = body.get("service"), body.get("entity_id")
+    data = body.get("data") or {}
+    ttl = body.get("ttl", 30)
+    if not isinstance(service, str) or not isinstance(entity_id, str):
+        raise _bad("service and entity_id are required strings")
+    if not isinstance(data, dict):
+        raise _bad("data must be an object")
+    if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not 0 < ttl <= 300:
+        raise _bad("ttl must be a number of seconds in (0, 300]")
+    try:
+        command_id = await cloud.send_command(
+            request.match_info["cid"],
+            service,
+            entity_id,
+            data,
+            origin=str(body.get("origin", "cloud_ui")),
+            ttl=float(ttl),
+        )
+    except KeyError:
+        raise web.HTTPNotFound(text=json.dumps({"error": "unknown home"})) from None
+    except ValueError as err:
+        raise _bad(str(err)) from None
+    return web.json_response(await cloud.command(command_id), status=202)
+
+
+async def get_command(request: web.Request) -> web.Response:
+    """A command and every result received for it."""
+    command = await request.app[DEVCLOUD_KEY].command(request.match_info["id"])
+    if command is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": "unknown command"}))
+    return web.json_response(command)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: every applied record, command and result, as it happens."""
+    cloud = request.app[DEVCLOUD_KEY]
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    queue = cloud.listen()
+    try:
+        await response.write(b": connected\n\n")
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), 15)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            await response.write(f"data: {dumps_event(event)}\n\n".encode())
+    except ConnectionResetError:
+        return response  # the browser went away
+    finally:
+        cloud.unlisten(queue)
