@@ -108,3 +108,38 @@ def test_bridge_writes_the_token_file_discovery_waits_for(tmp_path: Path) -> Non
     assert token_file.read_text(encoding="utf-8").strip() == token
     assert token_file.stat().st_mode & 0o777 == 0o600
     assert bridge_config.ensure_api_token(cfg) == token, "the token must survive restarts"
+
+
+def test_run_script_command_line_reaches_the_bridge_and_reports_bad_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The exact arguments the run script passes are accepted, and a bad option in
+    options.json stops the bridge with a log line naming it (what the user sees)."""
+    import json
+    import shlex
+
+    from cloud_bridge.__main__ import main
+
+    text = (SERVICES / "inspextor-bridge" / "run").read_text(encoding="utf-8")
+    (line,) = [ln for ln in text.splitlines() if ln.startswith("exec ")]
+    argv = shlex.split(line)
+    args = argv[argv.index("cloud_bridge") + 1 :]
+    options = tmp_path / "options.json"
+    options.write_text(
+        json.dumps(
+            {
+                "contract_id": "C1001",
+                "instance_id": "home-0042",
+                "instance_password": "secret-pw",
+                "endpoint": "broker.example.com",
+                "keepalive": 600,
+            }
+        ),
+        encoding="utf-8",
+    )
+    args[args.index("/data/options.json")] = str(options)
+    monkeypatch.setenv("SUPERVISOR_TOKEN", "supervisor-token")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "keepalive" in err
+    assert "secret-pw" not in err
