@@ -1,0 +1,70 @@
+"""`python -m cloud_bridge run|activate|deregister|ping|resync|status [--config PATH]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+import sys
+from typing import Any
+
+import aiohttp
+
+from cloud_bridge.config import BridgeConfig, ConfigError, ensure_api_token, load_config
+
+ACTIONS: dict[str, tuple[str, str]] = {
+    "status": ("GET", "/api/status"),
+    "activate": ("POST", "/api/activate"),
+    "deregister": ("POST", "/api/deregister"),
+    "ping": ("POST", "/api/ping"),
+    "resync": ("POST", "/api/resync"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cloud_bridge", description=__doc__)
+    parser.add_argument("command", choices=["run", *ACTIONS])
+    parser.add_argument("--config", type=Path, default=None, help="JSON or YAML options file")
+    return parser
+
+
+async def call_api(config: BridgeConfig, token: str, action: str) -> tuple[int, Any]:
+    """Call a running bridge's local API."""
+    method, path = ACTIONS[action]
+    host = "127.0.0.1" if config.api_host in ("0.0.0.0", "::") else config.api_host  # noqa: S104
+    url = f"http://{host}:{config.api_port}{path}"
+    timeout = aiohttp.ClientTimeout(total=config.activation_timeout * 4 + 10)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.request(method, url, headers={"Authorization": f"Bearer {token}"}) as resp,
+    ):
+        return resp.status, await resp.json(content_type=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        for line in err.errors:
+            print(f"config error: {line}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        from cloud_bridge.app import run  # noqa: PLC0415 - only the daemon needs it
+
+        asyncio.run(run(config))
+        return 0
+    try:
+        token = ensure_api_token(config)
+        status, body = asyncio.run(call_api(config, token, args.command))
+    except (OSError, aiohttp.ClientError) as err:
+        print(f"cannot reach the bridge's local API: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps(body, indent=2))
+    return 0 if status < 400 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

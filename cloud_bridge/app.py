@@ -1,0 +1,76 @@
+"""Build the real bridge from a config and run it until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+from typing import Any
+
+import aiohttp
+
+from cloud_bridge.bridge import Bridge
+from cloud_bridge.config import BridgeConfig, ensure_api_token
+from cloud_bridge.ha.client import HAWebSocketClient
+from cloud_bridge.logsafe import key_secrets, setup_logging
+from cloud_bridge.transport.base import CloudTransport
+from cloud_bridge.transport.mqtt import MqttTransport
+from cloud_bridge.transport.tls import TLSSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def make_transport(config: BridgeConfig) -> CloudTransport:
+    """MqttTransport (Mosquitto, dev cloud) or AwsIotTransport (awsiotsdk, mTLS)."""
+    if config.transport == "mqtt":
+        tls = TLSSettings(config.ca_file) if config.mqtt_tls else None
+        return MqttTransport(
+            config.endpoint,
+            config.port,
+            config.client_id,
+            username=config.mqtt_username,
+            password=config.mqtt_password,
+            tls=tls,
+            keepalive=config.keepalive,
+        )
+    module: Any = importlib.import_module("cloud_bridge.transport.awsiot")
+    transport: CloudTransport = module.AwsIotTransport(
+        endpoint=config.endpoint,
+        port=config.port,
+        client_id=config.client_id,
+        cert_file=config.cert_file,
+        key_file=config.key_file,
+        ca_file=config.ca_file,
+        keepalive=config.keepalive,
+    )
+    return transport
+
+
+async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
+    """Run the bridge until `stop` is set or the process gets SIGTERM/SIGINT."""
+    loop = asyncio.get_running_loop()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    token = await loop.run_in_executor(None, ensure_api_token, config)
+    keys = await loop.run_in_executor(None, key_secrets, config.key_file)
+    setup_logging(config.log_level, [*config.secrets, token, *keys])
+    stop = stop or asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with aiohttp.ClientSession() as session:
+        ha = HAWebSocketClient(session, config.ha_url, config.ha_token)
+        bridge = Bridge(config, transport=make_transport(config), ha=ha, api_token=token)
+        await bridge.start()
+        _LOGGER.info(
+            "bridge %s up: contract %s, %s at %s:%d",
+            config.instance_id,
+            config.contract_id,
+            config.transport,
+            config.endpoint,
+            config.port,
+        )
+        try:
+            await stop.wait()
+        finally:
+            _LOGGER.info("stopping the bridge")
+            await bridge.stop()

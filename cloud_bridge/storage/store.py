@@ -1,0 +1,324 @@
+"""The bridge's store: outbox, sequences, command ids, activation log, key/value, exposure.
+
+Every call runs on one dedicated thread, so the asyncio loop never waits on the disk and
+SQLite sees a single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+import json
+import logging
+from pathlib import Path
+import sqlite3
+import time
+from typing import Any
+
+from cloud_bridge.protocol.records import Lane, Record
+from cloud_bridge.storage.schema import connect
+
+_LOGGER = logging.getLogger(__name__)
+DB_NAME = "bridge.sqlite3"
+DEFAULT_LOW_CAPACITY = 100_000
+
+
+class StorageError(Exception):
+    """The database could not be used; `code` says why in one word."""
+
+    def __init__(self, message: str, code: str = "storage_error") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _explain(err: sqlite3.Error, where: str) -> StorageError:
+    text = str(err)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered:
+        return StorageError(
+            f"the data folder {where} is read-only or missing: {text}", "storage_readonly"
+        )
+    if "full" in lowered:
+        return StorageError(f"the disk holding {where} is full: {text}", "storage_full")
+    return StorageError(f"database error in {where}: {text}", "storage_error")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One queued change record."""
+
+    id: int
+    seq: int
+    record: Record
+
+
+type PendingItem = tuple[str, Record]  # (entity_id or '' for a snapshot, record without seq)
+
+
+class Store:
+    """Async facade over one SQLite connection living on its own thread."""
+
+    def __init__(self, path: Path | str, low_capacity: int = DEFAULT_LOW_CAPACITY) -> None:
+        self.path = str(path)
+        self.low_capacity = low_capacity
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._low_count = 0
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path, low_capacity: int = DEFAULT_LOW_CAPACITY) -> Store:
+        """The store at `<data_dir>/bridge.sqlite3`."""
+        return cls(data_dir / DB_NAME, low_capacity)
+
+    async def _run[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._call, func)
+
+    def _call[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            raise StorageError("the database is not open", "storage_closed")
+        try:
+            return func(self._conn)
+        except sqlite3.Error as err:
+            if self._conn.in_transaction:
+                self._conn.rollback()
+            raise _explain(err, self.path) from err
+
+    async def open(self) -> None:
+        """Open the database (creating the schema); raises StorageError when impossible."""
+
+        def _open() -> None:
+            try:
+                self._conn = connect(self.path)
+                row = self._conn.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE lane = 'low'"
+                ).fetchone()
+            except sqlite3.Error as err:
+                self._conn = None
+                raise _explain(err, self.path) from err
+            self._low_count = int(row[0])
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _open)
+
+    async def close(self) -> None:
+        """Close the database and stop the thread."""
+
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)
+
+    # --- outbox -----------------------------------------------------------------------
+
+    async def enqueue(self, lane: Lane, items: Sequence[PendingItem]) -> list[int]:
+        """Give each record the lane's next seq and queue it, in one transaction.
+
+        High and structure keep only the newest row per entity; low is a bounded FIFO
+        that drops its oldest rows (counted in `dropped_low`) when full.
+        """
+        if not items:
+            return []
+        now = time.time()
+
+        def _enqueue(conn: sqlite3.Connection) -> list[int]:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT last FROM seq WHERE lane = ?", (lane.value,)).fetchone()
+            last = int(row[0]) if row else 0
+            seqs: list[int] = []
+            rows = []
+            for entity_id, record in items:
+                last += 1
+                seqs.append(last)
+                stamped = {**record, "seq": last}
+                rows.append((lane.value, last, entity_id, json.dumps(stamped), now))
+            if lane is Lane.LOW:
+                conn.executemany(
+                    "INSERT INTO outbox (lane, seq, entity_id, record, created) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                count = self._low_count + len(rows)
+                dropped = max(0, count - self.low_capacity)
+                if dropped:
+                    conn.execute(
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                        "WHERE lane = 'low' ORDER BY id LIMIT ?)",
+                        (dropped,),
+                    )
+                    conn.execute(
+                        "INSERT INTO kv (key, value) VALUES ('dropped_low', ?) ON CONFLICT(key)"
+                        " DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                        (str(dropped),),
+                    )
+            else:
+                conn.executemany(
+                    "INSERT INTO outbox (lane, seq, entity_id, record, created) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (lane, entity_id) "
+                    "WHERE lane IN ('structure', 'high') DO UPDATE SET seq = excluded.seq, "
+                    "record = excluded.record, created = excluded.created",
+                    rows,
+                )
+            conn.execute(
+                "INSERT INTO seq (lane, last) VALUES (?, ?) "
+                "ON CONFLICT(lane) DO UPDATE SET last = excluded.last",
+                (lane.value, last),
+            )
+            conn.execute("COMMIT")
+            if lane is Lane.LOW:
+                self._low_count = min(self._low_count + len(rows), self.low_capacity)
+            return seqs
+
+        return await self._run(_enqueue)
+
+    async def fetch(self, lane: Lane, limit: int) -> list[OutboxRow]:
+        """The oldest `limit` queued records of a lane, in seq order."""
+
+        def _fetch(conn: sqlite3.Connection) -> list[OutboxRow]:
+            cur = conn.execute(
+                "SELECT id, seq, record FROM outbox WHERE lane = ? ORDER BY seq LIMIT ?",
+                (lane.value, limit),
+            )
+            return [OutboxRow(int(i), int(s), json.loads(r)) for i, s, r in cur]
+
+        return await self._run(_fetch)
+
+    async def remove(self, lane: Lane, rows: Iterable[OutboxRow]) -> int:
+        """Delete sent rows; a row replaced meanwhile (newer seq) stays queued."""
+        keys = [(row.id, row.seq) for row in rows]
+
+        def _remove(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            removed = 0
+            for row_id, seq in keys:
+                removed += conn.execute(
+                    "DELETE FROM outbox WHERE id = ? AND seq = ?", (row_id, seq)
+                ).rowcount
+            conn.execute("COMMIT")
+            if lane is Lane.LOW:
+                self._low_count = max(0, self._low_count - removed)
+            return removed
+
+        return await self._run(_remove)
+
+    async def counts(self) -> dict[str, int]:
+        """Queued records per lane plus `dropped_low`."""
+
+        def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+            out = {lane.value: 0 for lane in Lane}
+            for lane, count in conn.execute("SELECT lane, COUNT(*) FROM outbox GROUP BY lane"):
+                out[str(lane)] = int(count)
+            row = conn.execute("SELECT value FROM kv WHERE key = 'dropped_low'").fetchone()
+            out["dropped_low"] = int(row[0]) if row else 0
+            return out
+
+        return await self._run(_counts)
+
+    async def last_seq(self, lane: Lane) -> int:
+        """The last seq given to a record of the lane (0 when none)."""
+
+        def _last(conn: sqlite3.Connection) -> int:
+            row = conn.execute("SELECT last FROM seq WHERE lane = ?", (lane.value,)).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._run(_last)
+
+    # --- commands ---------------------------------------------------------------------
+
+    async def remember_command(self, command_id: str, expires: float) -> bool:
+        """Record a command id; False when it was already seen (a duplicate)."""
+        now = time.time()
+
+        def _remember(conn: sqlite3.Connection) -> bool:
+            cur = conn.execute(
+                "INSERT INTO commands (id, expires, seen) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (command_id, expires, now),
+            )
+            return cur.rowcount == 1
+
+        return await self._run(_remember)
+
+    async def purge_commands(self, now: float) -> int:
+        """Forget command ids whose expiry has passed."""
+        return await self._run(
+            lambda conn: conn.execute("DELETE FROM commands WHERE expires < ?", (now,)).rowcount
+        )
+
+    # --- activation log ---------------------------------------------------------------
+
+    async def log_activation(
+        self, req: str, action: str, attempt: int, status: str, reason: str | None
+    ) -> None:
+        """Append one activation/deregistration attempt (the seed's cloud log)."""
+        now = time.time()
+        await self._run(
+            lambda conn: conn.execute(
+                "INSERT INTO activation_log (req, action, attempt, status, reason, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (req, action, attempt, status, reason, now),
+            )
+        )
+
+    async def activation_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest attempts, oldest first."""
+
+        def _log(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            cur = conn.execute(
+                "SELECT req, action, attempt, status, reason, at FROM activation_log "
+                "ORDER BY id DESC LIMIT ?",
+                (limit,),
+            )
+            keys = ("req", "action", "attempt", "status", "reason", "at")
+            return [dict(zip(keys, row, strict=True)) for row in reversed(cur.fetchall())]
+
+        return await self._run(_log)
+
+    # --- key/value --------------------------------------------------------------------
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """A JSON value stored under `key`."""
+
+        def _get(conn: sqlite3.Connection) -> Any:
+            row = conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+            return json.loads(row[0]) if row else default
+
+        return await self._run(_get)
+
+    async def set(self, key: str, value: Any) -> None:
+        """Store a JSON value under `key`."""
+        text = json.dumps(value)
+        await self._run(
+            lambda conn: conn.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, text),
+            )
+        )
+
+    # --- exposure ---------------------------------------------------------------------
+
+    async def exposure(self) -> list[str]:
+        """The entities exposed to the cloud, sorted."""
+        return await self._run(
+            lambda conn: [
+                str(r[0]) for r in conn.execute("SELECT entity_id FROM exposure ORDER BY 1")
+            ]
+        )
+
+    async def set_exposure(self, entity_ids: Iterable[str]) -> list[str]:
+        """Replace the allow-list."""
+        ids = sorted(set(entity_ids))
+
+        def _set(conn: sqlite3.Connection) -> list[str]:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM exposure")
+            conn.executemany("INSERT INTO exposure (entity_id) VALUES (?)", [(i,) for i in ids])
+            conn.execute("COMMIT")
+            return ids
+
+        return await self._run(_set)

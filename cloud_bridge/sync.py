@@ -1,0 +1,241 @@
+"""The sync engine: HA state changes -> durable outbox -> batched sync packets by lane.
+
+A change is written to the outbox at once (one transaction per loop tick), so a killed
+bridge loses nothing it has seen; a lane's batch leaves the outbox only after every part
+of it was acknowledged (PUBACK). High-lane rows are coalesced per entity by the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+import contextlib
+import logging
+import time
+from typing import Any
+
+from cloud_bridge.protocol.packing import PackContext, pack
+from cloud_bridge.protocol.records import Lane, Record, state_record, structure_record
+from cloud_bridge.protocol.topics import Topics
+from cloud_bridge.ratelimit import Priority
+from cloud_bridge.storage import StorageError, Store
+from cloud_bridge.transport.base import TransportError
+
+_LOGGER = logging.getLogger(__name__)
+
+CONTROLLABLE_DOMAINS = frozenset(
+    {
+        "alarm_control_panel",
+        "button",
+        "climate",
+        "cover",
+        "fan",
+        "humidifier",
+        "input_boolean",
+        "input_button",
+        "input_number",
+        "input_select",
+        "light",
+        "lock",
+        "media_player",
+        "number",
+        "select",
+        "siren",
+        "switch",
+        "vacuum",
+        "valve",
+        "water_heater",
+    }
+)
+SENSOR_DOMAINS = frozenset({"sensor", "binary_sensor"})
+LANE_PRIORITY = {
+    Lane.STRUCTURE: Priority.STRUCTURE,
+    Lane.HIGH: Priority.HIGH,
+    Lane.LOW: Priority.LOW,
+}
+BATCH_LIMIT = {Lane.STRUCTURE: 1, Lane.HIGH: 2000, Lane.LOW: 2000}
+
+type SendFunc = Callable[[str, bytes, Priority], Awaitable[None]]
+type ErrorFunc = Callable[[str, str], None]
+
+
+def lane_for(entity_id: str) -> Lane | None:
+    """High for controllable entities, low for sensors, None for what we do not sync."""
+    domain = entity_id.partition(".")[0]
+    if domain in CONTROLLABLE_DOMAINS:
+        return Lane.HIGH
+    if domain in SENSOR_DOMAINS:
+        return Lane.LOW
+    return None
+
+
+class SyncEngine:
+    """Owns the outbox writer and one publishing task per lane."""
+
+    def __init__(
+        self,
+        store: Store,
+        topics: Topics,
+        context: PackContext,
+        send: SendFunc,
+        *,
+        high_window: float = 0.5,
+        low_window: float = 30.0,
+        on_error: ErrorFunc | None = None,
+    ) -> None:
+        self.store = store
+        self.topics = topics
+        self.context = context
+        self._send = send
+        self.windows = {Lane.STRUCTURE: 0.0, Lane.HIGH: high_window, Lane.LOW: low_window}
+        self._on_error = on_error or (lambda code, reason: None)
+        self._high: dict[str, Record] = {}
+        self._low: list[tuple[str, Record]] = []
+        self._structure: Record | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._dirty = {lane: asyncio.Event() for lane in Lane}
+        self._online = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._flushed = asyncio.Event()
+        self._flushed.set()
+        self.sent_batches = {lane: 0 for lane in Lane}
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the lane publishers (they wait until the cloud is online)."""
+        for lane in Lane:
+            self._tasks.append(asyncio.create_task(self._lane_loop(lane), name=f"sync-{lane}"))
+            self._dirty[lane].set()  # whatever survived a restart in the outbox goes first
+
+    async def stop(self) -> None:
+        """Write what is pending to the outbox and stop publishing."""
+        with contextlib.suppress(StorageError):
+            await self.flush()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def set_online(self, online: bool) -> None:
+        """The cloud connection came up (publish everything queued) or went down."""
+        if online:
+            self._online.set()
+            for event in self._dirty.values():
+                event.set()
+        else:
+            self._online.clear()
+
+    # --- intake ---------------------------------------------------------------------
+
+    def on_state(self, entity_id: str, state: dict[str, Any] | None) -> None:
+        """A state_changed event from HA (None = the entity was removed)."""
+        lane = lane_for(entity_id)
+        if lane is None:
+            return
+        record = self._state_record(lane, entity_id, state)
+        if lane is Lane.HIGH:
+            self._high[entity_id] = record
+        else:
+            self._low.append((entity_id, record))
+        self._schedule_flush()
+
+    @staticmethod
+    def _state_record(lane: Lane, entity_id: str, state: dict[str, Any] | None) -> Record:
+        attributes = state.get("attributes") if state else None
+        return state_record(
+            lane,
+            seq=0,
+            ts=time.time(),
+            entity_id=entity_id,
+            state=str(state.get("state")) if state else None,
+            attributes=attributes if isinstance(attributes, dict) else {},
+        )
+
+    def queue_snapshot(
+        self, areas: list[dict[str, Any]], devices: list[dict[str, Any]], entities: list[Any]
+    ) -> None:
+        """Queue a structure snapshot (replacing any unsent one)."""
+        self._structure = structure_record(0, time.time(), areas, devices, entities)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        self._flushed.clear()
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.create_task(self._flush_soon(), name="outbox-writer")
+
+    async def _flush_soon(self) -> None:
+        try:
+            await self.flush()
+        except StorageError as err:
+            _LOGGER.warning("cannot write the outbox: %s", err)
+            self._on_error(err.code, str(err))
+
+    async def flush(self) -> None:
+        """Write every pending record to the outbox (one transaction per lane)."""
+        while self._structure is not None or self._high or self._low:
+            structure, self._structure = self._structure, None
+            high, self._high = self._high, {}
+            low, self._low = self._low, []
+            try:
+                if structure is not None:
+                    await self.store.enqueue(Lane.STRUCTURE, [("", structure)])
+                    self._dirty[Lane.STRUCTURE].set()
+                if high:
+                    await self.store.enqueue(Lane.HIGH, list(high.items()))
+                    self._dirty[Lane.HIGH].set()
+                if low:
+                    await self.store.enqueue(Lane.LOW, low)
+                    self._dirty[Lane.LOW].set()
+            except StorageError:
+                # keep the records in memory, newest wins, and let the caller report it
+                if structure is not None and self._structure is None:
+                    self._structure = structure
+                self._high = {**high, **self._high}
+                self._low = low + self._low
+                raise
+        self._flushed.set()
+
+    # --- publishing -------------------------------------------------------------------
+
+    async def _lane_loop(self, lane: Lane) -> None:
+        dirty = self._dirty[lane]
+        while True:
+            await dirty.wait()
+            await self._online.wait()
+            if self.windows[lane]:
+                await asyncio.sleep(self.windows[lane])  # the batching window
+            dirty.clear()
+            try:
+                await self.drain(lane)
+            except TransportError as err:
+                _LOGGER.info("%s sync paused: %s", lane, err)
+                dirty.set()
+                if self._online.is_set():
+                    await asyncio.sleep(1.0)
+            except StorageError as err:
+                _LOGGER.warning("cannot read the outbox: %s", err)
+                self._on_error(err.code, str(err))
+                await asyncio.sleep(5.0)
+                dirty.set()
+
+    async def drain(self, lane: Lane) -> int:
+        """Publish everything queued in a lane now; returns the number of records sent."""
+        sent = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            rows = await self.store.fetch(lane, BATCH_LIMIT[lane])
+            if not rows:
+                return sent
+            records = [row.record for row in rows]
+            packets = await loop.run_in_executor(
+                None, pack, self.context, lane, records, time.time()
+            )
+            topic = self.topics.sync_topic(lane)
+            for packet in packets:
+                await self._send(topic, packet, LANE_PRIORITY[lane])
+            await self.store.remove(lane, rows)
+            self.sent_batches[lane] += 1
+            sent += len(rows)
