@@ -1,0 +1,339 @@
+"""CloudTransport for AWS IoT Core: awsiotsdk (awscrt) MQTT 3.1.1 over mutual TLS.
+
+awscrt runs its own event loop thread and calls back on it; every callback here only
+hands over to asyncio with loop.call_soon_threadsafe. awscrt's concurrent futures are
+awaited through asyncio.wrap_future. awscrt reconnects by itself (1 s doubling to 60 s);
+this class reports each change, diagnoses kick loops, and resubscribes when the broker
+kept no session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from awscrt import mqtt
+from awscrt.exceptions import AwsCrtError
+from awsiot import mqtt_connection_builder
+
+from cloud_bridge.transport.base import (
+    ConnectionEvent,
+    ConnectionHandler,
+    ConnectionState,
+    MessageHandler,
+    TransportError,
+)
+from cloud_bridge.transport.diagnosis import Diagnosis, KickLoopDetector, explain_aws_error
+from cloud_bridge.transport.tls import missing_files
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_KEEPALIVE = 60  # AWS allows 30-1200 s; a longer one hides a dead link for minutes
+
+
+def _explain(err: BaseException) -> Diagnosis:
+    if isinstance(err, AwsCrtError):
+        return explain_aws_error(err.name, err.message)
+    if err.args and isinstance(err.args[0], mqtt.ConnectReturnCode):
+        code = err.args[0]
+        if code is mqtt.ConnectReturnCode.NOT_AUTHORIZED:
+            return Diagnosis(
+                "not_authorised",
+                "connection refused: not authorised (the policy does not allow this client id)",
+            )
+        if code is mqtt.ConnectReturnCode.BAD_USERNAME_OR_PASSWORD:
+            return Diagnosis("bad_credentials", "connection refused: bad credentials")
+        return Diagnosis("connection_refused", f"connection refused: {code.name}")
+    return Diagnosis("transport_error", f"connection failed: {err}")
+
+
+class AwsIotTransport:
+    """An MQTT 3.1.1 connection to AWS IoT Core with an X.509 device certificate."""
+
+    def __init__(  # noqa: PLR0917 - the signature the bridge config maps onto
+        self,
+        endpoint: str,
+        port: int,
+        client_id: str,
+        cert_file: str | Path,
+        key_file: str | Path,
+        ca_file: str | Path,
+        *,
+        keepalive: int = 45,
+        reconnect_min: int = 1,
+        reconnect_max: int = 60,
+        connect_timeout: float = 45.0,
+        ack_timeout: float = 30.0,
+        kick_detector: KickLoopDetector | None = None,
+    ) -> None:
+        self._endpoint = endpoint
+        self._port = port
+        self._client_id = client_id
+        self._files: dict[str, str | Path | None] = {
+            "device certificate": cert_file,
+            "private key": key_file,
+            "CA certificate": ca_file,
+        }
+        self._cert_file = str(cert_file)
+        self._key_file = str(key_file)
+        self._ca_file = str(ca_file)
+        self._keepalive = max(5, min(keepalive, MAX_KEEPALIVE))
+        self._reconnect_min = reconnect_min
+        self._reconnect_max = reconnect_max
+        self._connect_timeout = connect_timeout
+        self._ack_timeout = ack_timeout
+        self._detector = kick_detector or KickLoopDetector(client_id)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: mqtt.Connection | None = None
+        self._on_message_cb: MessageHandler | None = None
+        self._on_connection_cb: ConnectionHandler | None = None
+        self._connected = False
+        self._stopping = True
+        self._subscriptions: dict[str, int] = {}
+        self._active_subs: set[str] = set()
+        self._pending: set[asyncio.Future[Any]] = set()
+        self._last_failure: Diagnosis | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------------- public API
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is up."""
+        return self._connected
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        """The standing diagnosis (duplicate client id), None once connected stably."""
+        if self._loop is not None:
+            self._detector.stable_check(self._loop.time())
+        return self._detector.diagnosis
+
+    def set_handlers(self, on_message: MessageHandler, on_connection: ConnectionHandler) -> None:
+        """Register the callbacks (both run on the loop)."""
+        self._on_message_cb = on_message
+        self._on_connection_cb = on_connection
+
+    async def connect(self) -> None:
+        """Connect; raise TransportError with a clear reason (files checked first)."""
+        loop = self._loop = asyncio.get_running_loop()
+        connection = await loop.run_in_executor(None, self._build)
+        self._stopping = False
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                # shield: a cancelled awscrt future makes awscrt's own callback raise
+                result = await asyncio.shield(asyncio.wrap_future(connection.connect()))
+        except TimeoutError as err:
+            self._stopping = True
+            connection.disconnect()
+            raise TransportError(
+                f"{self._endpoint}:{self._port} did not accept the connection within "
+                f"{self._connect_timeout:g} s",
+                "timeout",
+            ) from err
+        except Exception as err:
+            self._stopping = True
+            diag = _explain(err)
+            raise TransportError(diag.reason, diag.code) from err
+        self._connection = connection
+        await self._came_up(bool(result.get("session_present")))
+
+    async def disconnect(self) -> None:
+        """Disconnect cleanly and stop reconnecting."""
+        self._stopping = True
+        self._connected = False
+        for task in list(self._tasks):
+            task.cancel()
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await asyncio.shield(asyncio.wrap_future(connection.disconnect()))
+        self._fail_pending()
+        self._emit(ConnectionEvent(ConnectionState.DISCONNECTED, reason="disconnected"))
+
+    async def subscribe(self, topic: str, qos: int = 1) -> None:
+        """Subscribe now if connected; always remember it for reconnects."""
+        self._subscriptions[topic] = qos
+        if self._connected:
+            await self._subscribe(topic, qos)
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        """Publish; with QoS 1 return only after the PUBACK."""
+        connection = self._connection
+        if not self._connected or connection is None:
+            raise TransportError(
+                f"not connected to {self._endpoint}: the message was not sent", "not_connected"
+            )
+        future, _ = connection.publish(topic, payload, mqtt.QoS(qos))
+        try:
+            await self._await(future)
+        except TimeoutError as err:
+            raise TransportError(
+                f"no PUBACK for {topic} within {self._ack_timeout:g} s", "ack_timeout"
+            ) from err
+        except AwsCrtError as err:
+            diag = _explain(err)
+            raise TransportError(f"publish to {topic} failed: {diag.reason}", diag.code) from err
+
+    # ------------------------------------------------------------------ internals
+
+    def _build(self) -> mqtt.Connection:
+        """Check the files, then build the awscrt connection (blocking file I/O)."""
+        missing_files(self._files)
+        try:
+            connection: mqtt.Connection = mqtt_connection_builder.mtls_from_path(
+                cert_filepath=self._cert_file,
+                pri_key_filepath=self._key_file,
+                ca_filepath=self._ca_file,
+                endpoint=self._endpoint,
+                port=self._port,
+                client_id=self._client_id,
+                clean_session=False,
+                keep_alive_secs=self._keepalive,
+                reconnect_min_timeout_secs=self._reconnect_min,
+                reconnect_max_timeout_secs=self._reconnect_max,
+                on_connection_interrupted=self._cb_interrupted,
+                on_connection_resumed=self._cb_resumed,
+                on_connection_failure=self._cb_failure,
+            )
+        except (AwsCrtError, RuntimeError) as err:
+            detail = _explain(err).reason if isinstance(err, AwsCrtError) else str(err)
+            raise TransportError(
+                f"cannot load the device certificate or key: {detail}", "certificate_invalid"
+            ) from err
+        connection.on_message(self._cb_message)
+        return connection
+
+    async def _await(self, future: Any) -> Any:
+        wrapped = asyncio.wrap_future(future)
+        self._pending.add(wrapped)
+        try:
+            async with asyncio.timeout(self._ack_timeout):
+                return await asyncio.shield(wrapped)
+        finally:
+            self._pending.discard(wrapped)
+
+    async def _subscribe(self, topic: str, qos: int) -> None:
+        connection = self._connection
+        assert connection is not None
+        future, _ = connection.subscribe(topic, mqtt.QoS(qos))
+        try:
+            result = await self._await(future)
+        except TimeoutError as err:
+            raise TransportError(
+                f"no SUBACK within {self._ack_timeout:g} s", "ack_timeout"
+            ) from err
+        except AwsCrtError as err:
+            raise TransportError(
+                f"subscribe to {topic} failed: {_explain(err).reason}", "subscribe_failed"
+            ) from err
+        if result.get("qos") is None:
+            raise TransportError(
+                f"the broker refused the subscription to {topic} (not authorised by its policy?)",
+                "subscribe_refused",
+            )
+        self._active_subs.add(topic)
+
+    async def _came_up(self, session_present: bool) -> None:
+        assert self._loop is not None
+        self._connected = True
+        self._last_failure = None
+        self._detector.connected(self._loop.time())
+        if not session_present:
+            self._active_subs.clear()
+        for topic, qos in list(self._subscriptions.items()):
+            if topic in self._active_subs:
+                continue
+            try:
+                await self._subscribe(topic, qos)
+            except TransportError as err:
+                _LOGGER.warning("Resubscribing after connect failed: %s", err)
+        diag = self._detector.diagnosis
+        self._emit(
+            ConnectionEvent(
+                ConnectionState.CONNECTED,
+                session_present=session_present,
+                reason=diag.reason if diag else None,
+                code=diag.code if diag else None,
+            )
+        )
+
+    def _fail_pending(self) -> None:
+        for future in list(self._pending):
+            if not future.done():
+                future.set_exception(
+                    TransportError("connection lost before the broker acknowledged", "lost")
+                )
+
+    def _emit(self, event: ConnectionEvent) -> None:
+        if self._on_connection_cb is None:
+            return
+        try:
+            self._on_connection_cb(event)
+        except Exception:
+            _LOGGER.exception("Connection handler failed")
+
+    # ------------------------------------- awscrt thread -> loop (never block here)
+
+    def _handover(self, func: Any, *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(func, *args)
+
+    def _cb_message(self, topic: str, payload: bytes, **kwargs: Any) -> None:
+        self._handover(self._deliver, topic, bytes(payload))
+
+    def _cb_interrupted(self, connection: mqtt.Connection, error: Exception, **kwargs: Any) -> None:
+        self._handover(self._interrupted, error)
+
+    def _cb_resumed(
+        self,
+        connection: mqtt.Connection,
+        return_code: mqtt.ConnectReturnCode,
+        session_present: bool,
+        **kwargs: Any,
+    ) -> None:
+        self._handover(self._resumed, bool(session_present))
+
+    def _cb_failure(self, connection: mqtt.Connection, callback_data: Any, **kwargs: Any) -> None:
+        self._handover(self._reconnect_failed, callback_data.error)
+
+    # ---------------------------------------------------------- on the loop
+
+    def _deliver(self, topic: str, payload: bytes) -> None:
+        if self._on_message_cb is None:
+            return
+        try:
+            self._on_message_cb(topic, payload)
+        except Exception:
+            _LOGGER.exception("Message handler failed for %s", topic)
+
+    def _interrupted(self, error: Exception) -> None:
+        if self._stopping or self._loop is None:
+            return
+        self._connected = False
+        self._fail_pending()
+        diag = self._detector.interrupted(self._loop.time()) or _explain(error)
+        self._last_failure = diag
+        self._emit(ConnectionEvent(ConnectionState.INTERRUPTED, reason=diag.reason, code=diag.code))
+
+    def _resumed(self, session_present: bool) -> None:
+        if self._stopping or self._loop is None:
+            return
+        task = self._loop.create_task(self._came_up(session_present))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _reconnect_failed(self, error: Exception | None) -> None:
+        if self._stopping or self._connected or error is None:
+            return
+        diag = self._detector.diagnosis or _explain(error)
+        if diag != self._last_failure:
+            self._last_failure = diag
+            self._emit(
+                ConnectionEvent(ConnectionState.INTERRUPTED, reason=diag.reason, code=diag.code)
+            )

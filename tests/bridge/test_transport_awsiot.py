@@ -1,0 +1,155 @@
+"""AwsIotTransport (awscrt) against Mosquitto playing AWS IoT Core with mutual TLS."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+import os
+from pathlib import Path
+
+import pytest
+
+from cloud_bridge.transport.awsiot import AwsIotTransport
+from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
+from tests.helpers.certs import PKI, make_pki
+from tests.helpers.mosquitto import Broker, free_port, running_broker
+
+# Run as root, mosquitto drops to user "mosquitto", which cannot read pytest's tmp dirs.
+AS_ROOT = "user root\n" if os.geteuid() == 0 else ""
+
+
+async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not cond():
+            await asyncio.sleep(0.02)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self.events: list[ConnectionEvent] = []
+
+    def on_message(self, topic: str, payload: bytes) -> None:
+        self.messages.append((topic, payload))
+
+    def on_connection(self, event: ConnectionEvent) -> None:
+        self.events.append(event)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def broker(pki: PKI) -> Iterator[Broker]:
+    with running_broker(tls=pki.broker_files, extra_conf=AS_ROOT) as b:
+        yield b
+
+
+@pytest.fixture
+async def make(pki: PKI) -> AsyncIterator[Callable[..., tuple[AwsIotTransport, Recorder]]]:
+    made: list[AwsIotTransport] = []
+
+    def factory(
+        port: int, client_id: str = "thing-1", **kwargs: object
+    ) -> tuple[AwsIotTransport, Recorder]:
+        files = {"cert_file": pki.client_cert, "key_file": pki.client_key, "ca_file": pki.ca}
+        files.update(kwargs.pop("files", {}))  # type: ignore[arg-type]
+        endpoint = str(kwargs.pop("endpoint", "localhost"))
+        transport = AwsIotTransport(endpoint, port, client_id, **files, **kwargs)  # type: ignore[arg-type]
+        rec = Recorder()
+        transport.set_handlers(rec.on_message, rec.on_connection)
+        made.append(transport)
+        return transport, rec
+
+    yield factory
+    for transport in made:
+        await transport.disconnect()
+
+
+async def test_connect_subscribe_publish_receive(broker: Broker, make) -> None:
+    transport, rec = make(broker.port)
+    await transport.connect()
+    assert transport.connected
+    assert rec.events[0].state is ConnectionState.CONNECTED
+    await transport.subscribe("inx/C1/action")
+    await transport.publish("inx/C1/action", b'{"cmd": 1}')  # QoS 1: returns after PUBACK
+    await wait_until(lambda: rec.messages == [("inx/C1/action", b'{"cmd": 1}')])
+    await transport.disconnect()
+    assert rec.events[-1].state is ConnectionState.DISCONNECTED
+    with pytest.raises(TransportError) as err:
+        await transport.publish("inx/ping", b"x")
+    assert err.value.code == "not_connected"
+
+
+async def test_broker_restart_interrupts_then_resumes_and_resubscribes(
+    broker: Broker, make
+) -> None:
+    transport, rec = make(broker.port)
+    await transport.connect()
+    await transport.subscribe("inx/C1/#")
+    broker.restart()
+    await wait_until(
+        lambda: (
+            [e.state for e in rec.events][-2:]
+            == [ConnectionState.INTERRUPTED, ConnectionState.CONNECTED]
+        ),
+        timeout=15,
+    )
+    interrupted = next(e for e in rec.events if e.state is ConnectionState.INTERRUPTED)
+    assert interrupted.reason
+    assert rec.events[-1].session_present is False  # no persistence: the transport resubscribed
+    await transport.publish("inx/C1/ping", b"after restart")
+    await wait_until(lambda: ("inx/C1/ping", b"after restart") in rec.messages)
+
+
+async def test_missing_certificate_is_reported_before_connecting(tmp_path: Path, make) -> None:
+    transport, _ = make(free_port(), files={"cert_file": tmp_path / "device.pem.crt"})
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "certificate_missing"
+    assert "device certificate file not found" in str(err.value)
+    assert "device.pem.crt" in str(err.value)
+
+
+async def test_wrong_ca_is_a_tls_failure(broker: Broker, pki: PKI, make) -> None:
+    transport, _ = make(broker.port, files={"ca_file": pki.other_ca})
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "tls_error"
+    assert "certificate" in str(err.value)
+
+
+async def test_unusable_key_file(broker: Broker, pki: PKI, make, tmp_path: Path) -> None:
+    junk = tmp_path / "private.pem.key"
+    junk.write_text("not a key")
+    transport, _ = make(broker.port, files={"key_file": junk})
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code in {"certificate_invalid", "tls_error"}
+
+
+async def test_bad_endpoint(make) -> None:
+    transport, _ = make(8883, endpoint="no-such-endpoint.invalid")
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code in {"bad_endpoint", "timeout"}
+
+
+async def test_refused_port(make) -> None:
+    transport, _ = make(free_port())
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "connection_refused"
+
+
+async def test_duplicate_client_id_kick_loop(broker: Broker, make) -> None:
+    bridge, rec = make(broker.port, "thing-dup")
+    twin, _ = make(broker.port, "thing-dup")
+    await bridge.connect()
+    await twin.connect()
+    await wait_until(lambda: any(e.code == "duplicate_client_id" for e in rec.events), 30)
+    event = next(e for e in rec.events if e.code == "duplicate_client_id")
+    assert "another client is connected with client id thing-dup" in (event.reason or "")
+    assert bridge.diagnosis is not None
