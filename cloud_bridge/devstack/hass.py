@@ -13,15 +13,15 @@ import contextlib
 from dataclasses import asdict, dataclass
 import json
 import logging
-import os
 from pathlib import Path
 import secrets
 import shutil
-import signal
 import sys
 from typing import Any
 
 import aiohttp
+
+from cloud_bridge.devstack.procs import ManagedProcess
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class HassInstance:
     config_dir: Path
     port: int
     log_level: str = "info"
-    process: asyncio.subprocess.Process | None = None
+    process: ManagedProcess | None = None
     credentials: HassCredentials | None = None
 
     @property
@@ -128,28 +128,20 @@ class HassInstance:
     async def start(self, timeout: float = 120.0) -> None:
         """Start hass and wait until its HTTP API answers."""
         self.prepare()
-        log = self.log_file.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("hass")),
-            "-c",
-            str(self.config_dir),
-            "--skip-pip",
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
+        self.process = ManagedProcess(
+            "hass",
+            [str(Path(sys.executable).with_name("hass")), "-c", str(self.config_dir), "--skip-pip"],
+            self.log_file,
         )
-        log.close()
-        _LOGGER.info("hass started (pid %s), waiting for %s", self.process.pid, self.url)
+        await self.process.start()
         await self._wait_ready(timeout)
 
     async def _wait_ready(self, timeout: float) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         async with aiohttp.ClientSession() as session:
             while asyncio.get_running_loop().time() < deadline:
-                if self.process is not None and self.process.returncode is not None:
-                    raise HassError(
-                        f"hass exited with {self.process.returncode}; see {self.log_file}"
-                    )
+                if self.process is not None and not self.process.running:
+                    raise HassError(f"hass exited; see {self.log_file}:\n{self.process.tail()}")
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     # /auth/providers answers without auth as soon as HTTP is up: 200 once
                     # a user exists, 400 "onboarding_required" before.
@@ -163,18 +155,8 @@ class HassInstance:
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop hass (SIGTERM, then SIGKILL after `timeout`)."""
-        proc = self.process
-        if proc is None or proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), timeout)
-        except TimeoutError:
-            _LOGGER.warning("hass did not stop within %.0fs, killing it", timeout)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
+        if self.process is not None:
+            await self.process.stop(timeout)
 
     async def onboard(
         self, username: str = "admin", password: str | None = None
@@ -293,6 +275,11 @@ class HassInstance:
         if result.get("type") != "create_entry":
             raise HassError(f"{domain} flow did not create an entry: {result}")
         return dict(result["result"])
+
+    async def all_states(self) -> list[dict[str, Any]]:
+        """Every state through the REST API."""
+        async with aiohttp.ClientSession() as session:
+            return list(await self._get_json(session, "/api/states"))
 
     async def get_state(self, entity_id: str) -> dict[str, Any] | None:
         """One entity's state through the REST API (None when unknown to HA)."""

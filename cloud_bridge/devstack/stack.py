@@ -1,0 +1,307 @@
+"""The whole system on one machine: brokers, simulator, hass, dev cloud and bridge.
+
+`Stack` is what `make demo` runs, what the end-to-end tests start and what the
+benchmarks measure. Two brokers keep the two worlds apart as they are in production: the
+site broker (devices and HA's MQTT) and the cloud broker (the dev cloud playing AWS IoT
+Core). Every child runs in its own process group and is stopped with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+import json
+import logging
+from pathlib import Path
+import secrets
+import socket
+from typing import Any
+
+import aiohttp
+
+from cloud_bridge.devcloud.broker import LocalBroker, start_local_broker
+from cloud_bridge.devstack.hass import HassInstance
+from cloud_bridge.devstack.procs import ManagedProcess
+
+_LOGGER = logging.getLogger(__name__)
+
+DEMO_SITE_MAP = Path(__file__).with_name("demo_site.yaml")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:`port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message says which and why."""
+
+
+@dataclass(slots=True)
+class StackConfig:
+    """Ports, identities and tuning of one stack."""
+
+    workdir: Path
+    site_port: int = 18830
+    cloud_port: int = 18831
+    hass_port: int = 8123
+    devcloud_port: int = 8080
+    bridge_port: int = 9998
+    base_topic: str = "inspextor"
+    contract_id: str = "C-1001"
+    instance_id: str = "home-1"
+    contract_state: str = "active"
+    contract_expires: str = "2030-12-31"
+    site_map: Path = DEMO_SITE_MAP
+    shade_travel_time: float = 8.0
+    sensor_interval: float = 15.0
+    motion_interval: float = 20.0
+    ping_interval: int = 30
+    low_window: float = 5.0
+    extra_contracts: list[str] = field(default_factory=list)
+    bridge_options: dict[str, Any] = field(default_factory=dict)
+    log_level: str = "info"
+
+    @classmethod
+    def for_tests(cls, workdir: Path, **overrides: Any) -> StackConfig:
+        """Free ports everywhere: for tests and benchmarks running beside a demo."""
+        ports = {
+            name: free_port()
+            for name in ("site_port", "cloud_port", "hass_port", "devcloud_port", "bridge_port")
+        }
+        return cls(workdir=workdir, **{**ports, **overrides})
+
+
+@dataclass(slots=True)
+class Stack:
+    """A running stack; `start()` brings it up in dependency order."""
+
+    config: StackConfig
+    site_broker: LocalBroker | None = None
+    cloud_broker: LocalBroker | None = None
+    hass: HassInstance | None = None
+    simulator: ManagedProcess | None = None
+    devcloud: ManagedProcess | None = None
+    bridge: ManagedProcess | None = None
+    bridge_token: str = ""
+    instance_password: str = ""
+
+    @property
+    def devcloud_url(self) -> str:
+        """The dev cloud's page and API."""
+        return f"http://127.0.0.1:{self.config.devcloud_port}"
+
+    @property
+    def bridge_url(self) -> str:
+        """The bridge's local API."""
+        return f"http://127.0.0.1:{self.config.bridge_port}"
+
+    @property
+    def logs(self) -> Path:
+        """Where every child writes its log."""
+        return self.config.workdir / "logs"
+
+    def _secrets(self) -> dict[str, str]:
+        """The demo's instance password and bridge token, made once and kept."""
+        path = self.config.workdir / "secrets.json"
+        if path.exists():
+            return dict(json.loads(path.read_text()))
+        values = {
+            "instance_password": secrets.token_urlsafe(16),
+            "bridge_token": secrets.token_urlsafe(24),
+        }
+        path.write_text(json.dumps(values))
+        path.chmod(0o600)
+        return values
+
+    def _check_ports(self) -> None:
+        cfg = self.config
+        busy = [
+            f"{what} port {port}"
+            for what, port in (
+                ("site broker", cfg.site_port),
+                ("cloud broker", cfg.cloud_port),
+                ("Home Assistant", cfg.hass_port),
+                ("dev cloud", cfg.devcloud_port),
+                ("bridge API", cfg.bridge_port),
+            )
+            if port_in_use(port)
+        ]
+        if busy:
+            raise StackError(
+                "already in use: " + ", ".join(busy) + " (is another demo running? stop it first)"
+            )
+
+    async def start(self) -> None:
+        """Start every part; on failure stop what started and raise StackError."""
+        cfg = self.config
+        cfg.workdir.mkdir(parents=True, exist_ok=True)
+        self._check_ports()
+        values = self._secrets()
+        self.instance_password = values["instance_password"]
+        self.bridge_token = values["bridge_token"]
+        try:
+            await self._start_parts()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start_parts(self) -> None:
+        cfg = self.config
+        self.site_broker = await start_local_broker(port=cfg.site_port)
+        self.cloud_broker = await start_local_broker(port=cfg.cloud_port)
+        self.simulator = ManagedProcess.python_module(
+            "simulator",
+            "cloud_bridge.simulator",
+            [
+                "--broker",
+                f"127.0.0.1:{cfg.site_port}",
+                "--base",
+                cfg.base_topic,
+                "--site-map",
+                str(cfg.site_map),
+                "--shade-travel-time",
+                str(cfg.shade_travel_time),
+                "--sensor-interval",
+                str(cfg.sensor_interval),
+                "--motion-interval",
+                str(cfg.motion_interval),
+            ],
+            self.logs / "simulator.log",
+            None,
+        )
+        await self.simulator.start()
+        contracts = [
+            f"{cfg.contract_id}:{cfg.instance_id}:{self.instance_password}:"
+            f"{cfg.contract_state}:{cfg.contract_expires}",
+            *cfg.extra_contracts,
+        ]
+        devcloud_args = [
+            "serve",
+            "--broker",
+            f"127.0.0.1:{cfg.cloud_port}",
+            "--db",
+            str(cfg.workdir / "devcloud.sqlite3"),
+            "--http-port",
+            str(cfg.devcloud_port),
+        ]
+        for contract in contracts:
+            devcloud_args += ["--contract", contract]
+        self.devcloud = ManagedProcess.python_module(
+            "dev cloud", "cloud_bridge.devcloud", devcloud_args, self.logs / "devcloud.log", None
+        )
+        await self.devcloud.start()
+        self.hass = HassInstance(cfg.workdir / "hass", cfg.hass_port, log_level=cfg.log_level)
+        await self.hass.start()
+        await self.hass.onboard()
+        await self.hass.ensure_entry("mqtt", [{"broker": "127.0.0.1", "port": cfg.site_port}])
+        await self.hass.ensure_entry(
+            "inspextor",
+            [
+                {
+                    "name": "Demo home",
+                    "base_topic": cfg.base_topic,
+                    "site_map": cfg.site_map.read_text(),
+                }
+            ],
+        )
+        await self._wait_http(self.devcloud_url + "/api/homes", self.devcloud)
+        await self.start_bridge()
+
+    def bridge_options(self) -> dict[str, Any]:
+        """The bridge's options file: plain MQTT to the dev cloud's broker."""
+        cfg = self.config
+        assert self.hass is not None
+        assert self.hass.credentials is not None
+        return {
+            "contract_id": cfg.contract_id,
+            "instance_id": cfg.instance_id,
+            "instance_password": self.instance_password,
+            "name": "Demo home",
+            "type": "home",
+            "location": "Amsterdam",
+            "phone": "+31 20 000 0000",
+            "transport": "mqtt",
+            "endpoint": "127.0.0.1",
+            "port": cfg.cloud_port,
+            "client_id": cfg.instance_id,
+            "ping_interval": cfg.ping_interval,
+            "low_window": cfg.low_window,
+            "api_port": cfg.bridge_port,
+            "api_host": "127.0.0.1",
+            "api_token": self.bridge_token,
+            "ha_url": self.hass.websocket_url,
+            "ha_token": self.hass.credentials.token,
+            "data_dir": str(cfg.workdir / "bridge"),
+            "log_level": cfg.log_level,
+            **cfg.bridge_options,
+        }
+
+    async def start_bridge(self) -> None:
+        """(Re)start the bridge process and wait for its local API."""
+        options_file = self.config.workdir / "bridge-options.json"
+        (self.config.workdir / "bridge").mkdir(exist_ok=True)
+        options_file.write_text(json.dumps(self.bridge_options(), indent=2))
+        options_file.chmod(0o600)
+        self.bridge = ManagedProcess.python_module(
+            "bridge",
+            "cloud_bridge",
+            ["run", "--config", str(options_file)],
+            self.logs / "bridge.log",
+            None,
+        )
+        await self.bridge.start()
+        await self._wait_http(self.bridge_url + "/api/status", self.bridge, self.bridge_token)
+
+    async def _wait_http(
+        self, url: str, proc: ManagedProcess, token: str | None = None, timeout: float = 60.0
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                if not proc.running:
+                    raise StackError(f"{proc.name} exited during start:\n{proc.tail()}")
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(
+                        url, headers=headers, timeout=aiohttp.ClientTimeout(total=2)
+                    ) as resp:
+                        if resp.status < 500:
+                            return
+                await asyncio.sleep(0.2)
+        raise StackError(f"{proc.name} did not answer on {url} within {timeout:.0f}s")
+
+    async def bridge_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """Call the bridge's local API."""
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
+            session.request(
+                method,
+                self.bridge_url + path,
+                json=body,
+                headers={"Authorization": f"Bearer {self.bridge_token}"},
+            ) as resp,
+        ):
+            return resp.status, await resp.json(content_type=None)
+
+    async def stop(self) -> None:
+        """Stop every part, last started first. Safe to call twice."""
+        for proc in (self.bridge, self.devcloud, self.simulator):
+            if proc is not None:
+                await proc.stop()
+        if self.hass is not None:
+            await self.hass.stop()
+        for broker in (self.cloud_broker, self.site_broker):
+            if broker is not None:
+                await broker.stop()
+        self.cloud_broker = self.site_broker = None
