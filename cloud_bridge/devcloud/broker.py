@@ -47,10 +47,17 @@ class LocalBroker:
             await asyncio.to_thread(shutil.rmtree, self._workdir, True)
 
 
-async def _wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
+async def _wait_listening(
+    host: str,
+    port: int,
+    process: asyncio.subprocess.Process | None = None,
+    timeout: float = 10.0,
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
+        if process is not None and process.returncode is not None:
+            raise OSError(f"mosquitto exited with code {process.returncode}")
         try:
             _, writer = await asyncio.open_connection(host, port)
         except OSError:
@@ -79,7 +86,7 @@ async def start_mosquitto(binary: str, host: str, port: int) -> LocalBroker:
     )
     broker = LocalBroker("mosquitto", host, port, _process=process, _workdir=workdir)
     try:
-        await _wait_listening(host, port)
+        await _wait_listening(host, port, process)
     except OSError:
         await broker.stop()
         raise

@@ -19,6 +19,7 @@ def build_app(cloud: DevCloud) -> web.Application:
     """The aiohttp application serving the API and the page."""
     app = web.Application(client_max_size=MAX_BODY)
     app[DEVCLOUD_KEY] = cloud
+    app.on_shutdown.append(_close_streams)  # type: ignore[arg-type]  # aiosignal/aiohttp stubs disagree
     app.add_routes(
         [
             web.get("/", page),
@@ -30,6 +31,10 @@ def build_app(cloud: DevCloud) -> web.Application:
         ]
     )
     return app
+
+
+async def _close_streams(app: web.Application) -> None:
+    app[DEVCLOUD_KEY].close_listeners()
 
 
 async def page(_request: web.Request) -> web.Response:
@@ -114,6 +119,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
                 continue
+            if event["type"] == "closed":
+                return response
             await response.write(f"data: {dumps_event(event)}\n\n".encode())
     except ConnectionResetError:
         return response  # the browser went away

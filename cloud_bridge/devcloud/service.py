@@ -9,7 +9,8 @@ Every applied record and every command result is pushed to listeners (the web pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import functools
@@ -39,6 +40,8 @@ from cloud_bridge.simulator.mqtt_loop import AsyncMqttClient
 from .store import AsyncStore, Contract, JSONDict, Store
 
 _LOGGER = logging.getLogger(__name__)
+
+type Handler = Callable[[bytes], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class DevCloud:
             host, port, f"inx-devcloud-{secrets.token_hex(3)}", self._on_message
         )
         self._listeners: set[asyncio.Queue[JSONDict]] = set()
-        self._work: asyncio.Queue[Coroutine[Any, Any, None]] = asyncio.Queue()
+        self._work: asyncio.Queue[tuple[Handler, bytes]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self.rejected_packets = 0
 
@@ -133,6 +136,13 @@ class DevCloud:
         """Stop delivering events to a queue."""
         self._listeners.discard(queue)
 
+    def close_listeners(self) -> None:
+        """Tell every listener to finish (server shutdown): each receives {"type": "closed"}."""
+        for queue in list(self._listeners):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait({"type": "closed"})
+        self._listeners.clear()
+
     def _emit(self, event: JSONDict) -> None:
         for queue in list(self._listeners):
             if queue.full():
@@ -150,22 +160,22 @@ class DevCloud:
         elif topic == f"{p}/ping":
             self.client.publish(f"{p}/ping/cloud", payload, 1)
         elif topic == f"{p}/activate/cloud":
-            self._work.put_nowait(self._handle_activation(payload))
+            self._work.put_nowait((self._handle_activation, payload))
         elif topic == f"{p}/ping/cloud":
-            self._work.put_nowait(self._handle_ping(payload))
+            self._work.put_nowait((self._handle_ping, payload))
         elif topic == f"{p}/instance/return":
-            self._work.put_nowait(self._handle_result(payload))
+            self._work.put_nowait((self._handle_result, payload))
         else:
             parts = contract_of(topic, p)
             if parts is not None and parts[1].startswith("send_sync_query_"):
-                self._work.put_nowait(self._handle_sync(parts[0], payload))
+                self._work.put_nowait((functools.partial(self._handle_sync, parts[0]), payload))
 
     async def _work_loop(self) -> None:
         # One at a time, in arrival order: the same order the home published in.
         while True:
-            job = await self._work.get()
+            handler, payload = await self._work.get()
             try:
-                await job
+                await handler(payload)
             except Exception:
                 _LOGGER.exception("dev cloud failed to handle a message")
 
