@@ -120,6 +120,7 @@ class CommandTracker:
             )
 
     def _finish(self, pending: PendingCommand) -> None:
+
         if pending.cancel_timer is not None:
             pending.cancel_timer()
             pending.cancel_timer = None

@@ -172,10 +172,9 @@ def _migrate_registries(hass: HomeAssistant, entry: ConfigEntry, old: str, new: 
     """Keep entity ids, names and areas when the base topic (part of every id) changes."""
     entities = er.async_get(hass)
     for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
-        if entity.unique_id.startswith(f"{old}:"):
-            entities.async_update_entity(
-                entity.entity_id, new_unique_id=f"{new}:{entity.unique_id[len(old) + 1 :]}"
-            )
+        entities.async_update_entity(
+            entity.entity_id, new_unique_id=_rebase(entity.unique_id, old, new)
+        )
     devices = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
         identifiers = {
@@ -186,11 +185,8 @@ def _migrate_registries(hass: HomeAssistant, entry: ConfigEntry, old: str, new: 
 
 
 def _rebase(identifier: str, old: str, new: str) -> str:
-    if identifier == old:
-        return new
-    if identifier.startswith(f"{old}:"):
-        return f"{new}:{identifier[len(old) + 1 :]}"
-    return identifier
+    """`old` -> `new`, `old:<path>...` -> `new:<path>...` (all our ids start so)."""
+    return new if identifier == old else f"{new}:{identifier.removeprefix(f'{old}:')}"
 
 
 class InspextorOptionsFlow(OptionsFlow):

@@ -72,14 +72,17 @@ class FakeDevices:
 
     Subscribes through HA's MQTT integration like any other client of the broker.
     `silent` paths never answer; `values` maps (path, subtopic) to the value echoed
-    instead of the commanded one (a shade echoes its current position).
+    instead of the commanded one (a shade echoes its current position). `states` is
+    what each device reports when HA asks (`<base>/ask`): online plus every status.
     """
 
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
         self.silent: set[str] = set()
         self.values: dict[tuple[str, str], Any] = {}
+        self.states: dict[str, dict[str, Any]] = {}
         self.received: list[tuple[str, str, dict[str, Any]]] = []
+        self.asks = 0
 
     async def start(self) -> Callable[[], None]:
         """Start answering."""
@@ -88,6 +91,10 @@ class FakeDevices:
     @callback
     def _on_message(self, msg: mqtt.ReceiveMessage) -> None:
         levels = str(msg.topic).split("/")
+        if msg.topic == f"{BASE}/ask":
+            self.asks += 1
+            self.hass.loop.call_soon(self._answer_ask)
+            return
         if levels[-1] != "command":
             return
         path, subtopic = "/".join(levels[1:-2]), levels[-2]
@@ -97,3 +104,12 @@ class FakeDevices:
             return
         value = self.values.get((path, subtopic), payload["value"])
         self.hass.loop.call_soon(fire_status, self.hass, path, subtopic, value, payload["cid"])
+
+    @callback
+    def _answer_ask(self) -> None:
+        for path, statuses in self.states.items():
+            if path in self.silent:
+                continue
+            fire_availability(self.hass, path, True)
+            for subtopic, value in statuses.items():
+                fire_status(self.hass, path, subtopic, value)

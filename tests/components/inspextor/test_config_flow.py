@@ -1,0 +1,233 @@
+"""Config flow: user step, site map errors, unique base topic, options, reconfigure."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from custom_components.inspextor.const import (
+    CONF_BASE_TOPIC,
+    CONF_COMMAND_TIMEOUT,
+    CONF_ENTRY_TYPE,
+    CONF_RETRIES,
+    CONF_SITE_MAP,
+    DOMAIN,
+)
+
+GOOD_MAP = "devices:\n  b5ea3f/42:\n    name: Kitchen light\n    kind: light\n"
+
+
+async def test_user_creates_site(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
+    """A site is created with its base topic as unique id and `entry_type: site`."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"name": " Home ", CONF_BASE_TOPIC: "/site/a/", CONF_SITE_MAP: GOOD_MAP},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.title == "Home"
+    assert entry.unique_id == "site/a"
+    assert entry.data == {CONF_ENTRY_TYPE: "site", CONF_BASE_TOPIC: "site/a"}
+    assert entry.options == {
+        CONF_SITE_MAP: GOOD_MAP,
+        CONF_COMMAND_TIMEOUT: 3.0,
+        CONF_RETRIES: 2,
+    }
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("light.kitchen_light") is not None
+
+
+async def test_user_without_mqtt_aborts(hass: HomeAssistant) -> None:
+    """The devices speak MQTT: without HA's MQTT integration there is nothing to do."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "mqtt_not_configured"
+
+
+@pytest.mark.parametrize(
+    ("site_map", "error", "path", "detail"),
+    [
+        ("devices: [", "invalid_syntax", "site map", "line 1"),
+        ('{"devices": ', "invalid_syntax", "site map", "line 1"),
+        ("- a\n- b\n", "invalid_structure", "site map", "must be a mapping"),
+        ("devices:\n  x/1:\n    name: X\n    kind: toaster\n", "unknown_kind", "x/1", "toaster"),
+        (
+            "devices:\n  x/1:\n    name: X\n    kind: light\n    subtopics: {C: color}\n",
+            "invalid_capability",
+            "x/1",
+            "'color' of subtopic 'C' is not valid for kind light",
+        ),
+        (
+            "devices:\n  x/1:\n    name: X\n    kind: light\n    subtopics: {status: brightness}\n",
+            "reserved_subtopic",
+            "x/1",
+            "'status' is a reserved name",
+        ),
+        (
+            "devices:\n  x/1:\n    name: X\n    kind: rgbw_light\n"
+            "    subtopics: {M: brightness, B: brightness}\n",
+            "duplicate_capability",
+            "x/1",
+            "'brightness' is mapped by more than one subtopic",
+        ),
+        ("devices:\n  x/1:\n    name: ' '\n    kind: light\n", "empty_name", "x/1", "no name"),
+        ("devices:\n  x/+:\n    name: X\n    kind: light\n", "invalid_path", "x/+", "wildcards"),
+        ("devices:\n  x//1:\n    name: X\n    kind: light\n", "invalid_path", "x//1", "empty"),
+    ],
+)
+async def test_user_site_map_errors(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    site_map: str,
+    error: str,
+    path: str,
+    detail: str,
+) -> None:
+    """Each site map problem is a field error naming the device path and the problem."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: site_map}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SITE_MAP: error}
+    placeholders = result["description_placeholders"]
+    assert placeholders is not None
+    assert placeholders["path"] == path
+    assert detail in placeholders["detail"]
+    # Fixing the map finishes the flow.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: GOOD_MAP}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("base", ["", "  ", "a/+/b", "a/#", "a//b"])
+async def test_user_invalid_base_topic(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, base: str
+) -> None:
+    """Wildcards or empty levels in the base topic are refused."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: base, CONF_SITE_MAP: ""}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+
+
+async def test_user_already_configured(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient, mock_config_entry: MockConfigEntry
+) -> None:
+    """One entry per base topic."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: ""}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Options: a bad site map is a field error; a good one saves and reloads the site."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_SITE_MAP: "devices:\n  q: {name: Q, kind: ozone, subtopics: {M: brightness}}\n",
+            CONF_COMMAND_TIMEOUT: 1.5,
+            CONF_RETRIES: 4,
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SITE_MAP: "invalid_capability"}
+    assert result["description_placeholders"] == {
+        "path": "q",
+        "detail": "capability 'brightness' of subtopic 'M' is not valid for kind ozone",
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_SITE_MAP: GOOD_MAP, CONF_COMMAND_TIMEOUT: 1.5, CONF_RETRIES: 4.0},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert init_integration.options == {
+        CONF_SITE_MAP: GOOD_MAP,
+        CONF_COMMAND_TIMEOUT: 1.5,
+        CONF_RETRIES: 4,
+    }
+    site = init_integration.runtime_data
+    assert site.commands.timeout == 1.5
+    assert site.commands.retries == 4
+    assert set(site.devices) == {"b5ea3f/42"}
+
+
+async def test_reconfigure_moves_base_topic(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A new base topic keeps entity ids; unique ids and device identifiers follow it."""
+    entity_registry.async_update_entity("light.kitchen_light", name="My kitchen")
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Holiday home", CONF_BASE_TOPIC: "holiday"}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.unique_id == "holiday"
+    assert init_integration.title == "Holiday home"
+    assert init_integration.data[CONF_BASE_TOPIC] == "holiday"
+    light = entity_registry.async_get("light.kitchen_light")
+    assert light is not None
+    assert light.unique_id == "holiday:kitchen/1:brightness"
+    assert light.name == "My kitchen"
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "holiday:kitchen/1")})
+    assert device_registry.async_get_device(identifiers={(DOMAIN, "holiday")})
+    assert init_integration.runtime_data.base == "holiday"
+
+
+async def test_reconfigure_same_topic_renames(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Keeping the base topic just renames the site."""
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "  ", CONF_BASE_TOPIC: "inspextor"}
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.title == "InspeXtor"
+    assert init_integration.unique_id == "inspextor"
+
+
+async def test_reconfigure_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """A bad base topic is a field error; another site's topic aborts."""
+    other = MockConfigEntry(domain=DOMAIN, unique_id="other", data={CONF_BASE_TOPIC: "other"})
+    other.add_to_hass(hass)
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "bad/#"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "other"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert init_integration.unique_id == "inspextor"

@@ -1,0 +1,83 @@
+"""Sensors: Steinel illuminance, temperature, humidity; ozone in µg/m³."""
+
+from __future__ import annotations
+
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .helpers import fire_raw, fire_status
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "path", "subtopic", "payload", "state", "unit", "device_class"),
+    [
+        (
+            "sensor.garden_illuminance",
+            "garden/steinel",
+            "illuminance",
+            "1200",
+            "1200",
+            "lx",
+            "illuminance",
+        ),
+        (
+            "sensor.garden_temperature",
+            "garden/steinel",
+            "temperature",
+            '{"value": 21.5}',
+            "21.5",
+            "°C",
+            "temperature",
+        ),
+        ("sensor.garden_humidity", "garden/steinel", "humidity", "55", "55", "%", "humidity"),
+        (
+            "sensor.lab_ozone",
+            "lab/o3",
+            "ozone",
+            "61.2",
+            "61.2",
+            CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
+            "ozone",
+        ),
+    ],
+)
+async def test_sensor_values(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_id: str,
+    path: str,
+    subtopic: str,
+    payload: str,
+    state: str,
+    unit: str,
+    device_class: str,
+) -> None:
+    """Each measurement has its unit and device class; bare numbers are wrapped."""
+    current = hass.states.get(entity_id)
+    assert current is not None
+    assert current.state == STATE_UNKNOWN
+    fire_raw(hass, f"inspextor/{path}/{subtopic}/status", payload)
+    current = hass.states.get(entity_id)
+    assert current is not None
+    assert current.state == state
+    assert current.attributes[ATTR_UNIT_OF_MEASUREMENT] == unit
+    assert current.attributes[ATTR_DEVICE_CLASS] == device_class
+    assert current.attributes["state_class"] == "measurement"
+
+
+async def test_sensor_ignores_wrong_type(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A text temperature is malformed; the last good value stays."""
+    fire_status(hass, "garden/steinel", "temperature", 19)
+    fire_status(hass, "garden/steinel", "temperature", "warm")
+    state = hass.states.get("sensor.garden_temperature")
+    assert state is not None
+    assert state.state == "19"
