@@ -5,6 +5,8 @@ connection and silently drops the excess. A sliding one-second window (not a tok
 whose burst plus refill could reach twice the rate within a second) guarantees that no
 second ever holds more than the limits. Waiting publishes go out by priority: control
 traffic (activation, ping, command results) first, then structure, high and low sync.
+Publishes are also paced (at least 1/rate apart), so that network or broker delays cannot
+squeeze two seconds' worth into one second at the receiving end.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class SlidingWindow:
         self._expire(now)
         nbytes = min(nbytes, self.max_bytes)
         wait = 0.0
+        if self._events:  # pace evenly, so delays on the way cannot bunch a second's worth
+            wait = self._events[-1][0] + WINDOW / self.max_publishes - now
         if len(self._events) >= self.max_publishes:
             index = len(self._events) - self.max_publishes
             wait = max(wait, self._events[index][0] + WINDOW - now)

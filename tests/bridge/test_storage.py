@@ -1,0 +1,143 @@
+"""The SQLite store: outbox lanes, durable sequences and drops, command ids, errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cloud_bridge.protocol.records import Lane, state_record, structure_record
+from cloud_bridge.storage import StorageError, Store
+
+
+def rec(lane: Lane, entity: str, state: str) -> tuple[str, dict]:
+    return entity, state_record(lane, seq=0, ts=1.0, entity_id=entity, state=state, attributes={})
+
+
+async def open_store(path: Path, capacity: int = 100) -> Store:
+    store = Store.in_data_dir(path, capacity)
+    await store.open()
+    return store
+
+
+async def test_high_lane_keeps_latest_per_entity(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    await store.enqueue(
+        Lane.HIGH, [rec(Lane.HIGH, "light.a", "on"), rec(Lane.HIGH, "light.b", "on")]
+    )
+    seqs = await store.enqueue(Lane.HIGH, [rec(Lane.HIGH, "light.a", "off")])
+    assert seqs == [3]
+    rows = await store.fetch(Lane.HIGH, 10)
+    assert [(r.record["entity_id"], r.record["state"], r.seq) for r in rows] == [
+        ("light.b", "on", 2),
+        ("light.a", "off", 3),
+    ]
+    await store.close()
+
+
+async def test_row_replaced_while_in_flight_stays_queued(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    await store.enqueue(Lane.HIGH, [rec(Lane.HIGH, "light.a", "on")])
+    in_flight = await store.fetch(Lane.HIGH, 10)
+    await store.enqueue(Lane.HIGH, [rec(Lane.HIGH, "light.a", "off")])
+    assert await store.remove(Lane.HIGH, in_flight) == 0
+    (left,) = await store.fetch(Lane.HIGH, 10)
+    assert left.record["state"] == "off"
+    await store.close()
+
+
+async def test_low_lane_is_bounded_fifo_and_counts_drops_durably(tmp_path: Path) -> None:
+    store = await open_store(tmp_path, capacity=5)
+    await store.enqueue(Lane.LOW, [rec(Lane.LOW, "sensor.t", str(i)) for i in range(8)])
+    rows = await store.fetch(Lane.LOW, 100)
+    assert [r.record["state"] for r in rows] == ["3", "4", "5", "6", "7"]
+    await store.enqueue(Lane.LOW, [rec(Lane.LOW, "sensor.t", "8")])
+    assert (await store.counts())["dropped_low"] == 4
+    await store.remove(Lane.LOW, (await store.fetch(Lane.LOW, 2)))
+    await store.close()
+    store = await open_store(tmp_path, capacity=5)
+    counts = await store.counts()
+    assert (counts["low"], counts["dropped_low"]) == (3, 4)
+    assert await store.last_seq(Lane.LOW) == 9
+    seqs = await store.enqueue(Lane.LOW, [rec(Lane.LOW, "sensor.t", "9")])
+    assert seqs == [10]  # sequences survive restarts
+    await store.close()
+
+
+async def test_structure_keeps_one_snapshot(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    for n in range(3):
+        await store.enqueue(Lane.STRUCTURE, [("", structure_record(0, 1.0, [{"n": n}], [], []))])
+    rows = await store.fetch(Lane.STRUCTURE, 10)
+    assert len(rows) == 1
+    assert rows[0].record["areas"] == [{"n": 2}]
+    assert rows[0].seq == 3
+    assert await store.enqueue(Lane.LOW, []) == []
+    await store.close()
+
+
+async def test_command_ids_survive_restart_and_expire(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    assert await store.remember_command("a", 100.0) is True
+    assert await store.remember_command("a", 100.0) is False
+    await store.close()
+    store = await open_store(tmp_path)
+    assert await store.remember_command("a", 100.0) is False
+    assert await store.purge_commands(200.0) == 1
+    assert await store.remember_command("a", 300.0) is True
+    await store.close()
+
+
+async def test_kv_log_and_exposure(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    assert await store.get("missing", {"x": 1}) == {"x": 1}
+    await store.set("subscription", {"state": "active"})
+    await store.log_activation("r", "activate", 1, "sent", None)
+    await store.log_activation("r", "activate", 1, "timeout", "no reply")
+    assert await store.set_exposure(["light.b", "light.a"]) == ["light.a", "light.b"]
+    await store.close()
+    store = await open_store(tmp_path)
+    assert await store.get("subscription") == {"state": "active"}
+    assert [e["status"] for e in await store.activation_log()] == ["sent", "timeout"]
+    assert await store.exposure() == ["light.a", "light.b"]
+    await store.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+async def test_read_only_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    tmp_path.chmod(0o500)
+    try:
+        store = Store.in_data_dir(tmp_path)
+        with pytest.raises(StorageError) as info:
+            await store.open()
+        assert info.value.code == "storage_readonly"
+        assert "read-only" in str(info.value)
+        with pytest.raises(StorageError, match="not open"):
+            await store.get("x")
+    finally:
+        tmp_path.chmod(0o700)
+
+
+async def test_full_disk_is_a_clear_error(tmp_path: Path) -> None:
+    store = await open_store(tmp_path)
+    # cap the database at its current size: the next growth fails like a full disk
+    await store._run(lambda conn: conn.execute("PRAGMA journal_mode=DELETE"))
+    pages = await store._run(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    await store._run(lambda conn: conn.execute(f"PRAGMA max_page_count={pages}"))
+    big = [rec(Lane.LOW, "sensor.x", "y" * 5000) for _ in range(50)]
+    with pytest.raises(StorageError) as info:
+        await store.enqueue(Lane.LOW, big)
+    assert info.value.code == "storage_full"
+    assert (await store.counts())["low"] == 0  # the failed transaction left nothing behind
+    await store.close()
+
+
+async def test_unusable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("a file where the data folder should be")
+    store = Store.in_data_dir(not_a_dir)
+    with pytest.raises(StorageError) as info:
+        await store.open()
+    assert info.value.code == "storage_readonly"
+    assert str(not_a_dir) in str(info.value)
