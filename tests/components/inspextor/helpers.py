@@ -30,10 +30,16 @@ def fire_raw(hass: HomeAssistant, topic: str, payload: bytes | str) -> None:
     async_fire_mqtt_message(hass, topic, payload)
 
 
-def fire_availability(hass: HomeAssistant, path: str, online: bool) -> None:
-    """The retained availability topic (or the device's last will)."""
+def fire_availability(
+    hass: HomeAssistant, path: str, online: bool, *, retain: bool = False
+) -> None:
+    """The availability topic (or the device's last will).
+
+    Retained copies only arrive right after subscribing; later changes are live
+    (HA's MQTT client hands a retained topic to a subscription once).
+    """
     async_fire_mqtt_message(
-        hass, f"{BASE}/{path}/availability", "online" if online else "offline", retain=True
+        hass, f"{BASE}/{path}/availability", "online" if online else "offline", retain=retain
     )
 
 
