@@ -214,7 +214,7 @@ class Stack:
                 }
             ],
         )
-        await self._wait_http(self.devcloud_url + "/api/homes", self.devcloud)
+        await self.wait_http(self.devcloud_url + "/api/homes", self.devcloud)
         await self.start_bridge()
 
     def bridge_options(self) -> dict[str, Any]:
@@ -260,11 +260,12 @@ class Stack:
             None,
         )
         await self.bridge.start()
-        await self._wait_http(self.bridge_url + "/api/status", self.bridge, self.bridge_token)
+        await self.wait_http(self.bridge_url + "/api/status", self.bridge, self.bridge_token)
 
-    async def _wait_http(
+    async def wait_http(
         self, url: str, proc: ManagedProcess, token: str | None = None, timeout: float = 60.0
     ) -> None:
+        """Wait until `url` answers, failing early with the log if `proc` exits."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
