@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import signal
-from typing import Any
 
 import aiohttp
 
@@ -34,17 +32,17 @@ def make_transport(config: BridgeConfig) -> CloudTransport:
             tls=tls,
             keepalive=config.keepalive,
         )
-    module: Any = importlib.import_module("cloud_bridge.transport.awsiot")
-    transport: CloudTransport = module.AwsIotTransport(
-        endpoint=config.endpoint,
-        port=config.port,
-        client_id=config.client_id,
-        cert_file=config.cert_file,
-        key_file=config.key_file,
-        ca_file=config.ca_file,
+    from cloud_bridge.transport.awsiot import AwsIotTransport  # noqa: PLC0415 - loads awscrt
+
+    return AwsIotTransport(
+        config.endpoint,
+        config.port,
+        config.client_id,
+        config.cert_file,
+        config.key_file,
+        config.ca_file,
         keepalive=config.keepalive,
     )
-    return transport
 
 
 async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
