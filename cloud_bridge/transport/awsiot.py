@@ -37,6 +37,8 @@ MAX_KEEPALIVE = 60  # AWS allows 30-1200 s; a longer one hides a dead link for m
 def _explain(err: BaseException) -> Diagnosis:
     if isinstance(err, AwsCrtError):
         return explain_aws_error(err.name, err.message)
+    if isinstance(err, RuntimeError):  # awscrt reports argument errors as "code (NAME): text"
+        return Diagnosis("transport_error", str(err))
     if err.args and isinstance(err.args[0], mqtt.ConnectReturnCode):
         code = err.args[0]
         if code is mqtt.ConnectReturnCode.NOT_AUTHORIZED:
@@ -175,7 +177,7 @@ class AwsIotTransport:
             raise TransportError(
                 f"no PUBACK for {topic} within {self._ack_timeout:g} s", "ack_timeout"
             ) from err
-        except AwsCrtError as err:
+        except (AwsCrtError, RuntimeError) as err:
             diag = _explain(err)
             raise TransportError(f"publish to {topic} failed: {diag.reason}", diag.code) from err
 
@@ -227,7 +229,7 @@ class AwsIotTransport:
             raise TransportError(
                 f"no SUBACK within {self._ack_timeout:g} s", "ack_timeout"
             ) from err
-        except AwsCrtError as err:
+        except (AwsCrtError, RuntimeError) as err:
             raise TransportError(
                 f"subscribe to {topic} failed: {_explain(err).reason}", "subscribe_failed"
             ) from err
@@ -278,16 +280,21 @@ class AwsIotTransport:
             _LOGGER.exception("Connection handler failed")
 
     # ------------------------------------- awscrt thread -> loop (never block here)
+    # These run on awscrt's native event-loop thread, which coverage's default tracer
+    # cannot see (COVERAGE_CORE=sysmon measures them); every test that receives a message
+    # or survives a broker restart goes through them.
 
-    def _handover(self, func: Any, *args: Any) -> None:
+    def _handover(self, func: Any, *args: Any) -> None:  # pragma: no cover
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(func, *args)
 
-    def _cb_message(self, topic: str, payload: bytes, **kwargs: Any) -> None:
+    def _cb_message(self, topic: str, payload: bytes, **kwargs: Any) -> None:  # pragma: no cover
         self._handover(self._deliver, topic, bytes(payload))
 
-    def _cb_interrupted(self, connection: mqtt.Connection, error: Exception, **kwargs: Any) -> None:
+    def _cb_interrupted(
+        self, connection: mqtt.Connection, error: Exception, **kwargs: Any
+    ) -> None:  # pragma: no cover
         self._handover(self._interrupted, error)
 
     def _cb_resumed(
@@ -296,10 +303,12 @@ class AwsIotTransport:
         return_code: mqtt.ConnectReturnCode,
         session_present: bool,
         **kwargs: Any,
-    ) -> None:
+    ) -> None:  # pragma: no cover
         self._handover(self._resumed, bool(session_present))
 
-    def _cb_failure(self, connection: mqtt.Connection, callback_data: Any, **kwargs: Any) -> None:
+    def _cb_failure(
+        self, connection: mqtt.Connection, callback_data: Any, **kwargs: Any
+    ) -> None:  # pragma: no cover
         self._handover(self._reconnect_failed, callback_data.error)
 
     # ---------------------------------------------------------- on the loop

@@ -169,7 +169,10 @@ class MqttTransport:
                 f"not connected to {self._host}:{self._port}: the message was not sent",
                 "not_connected",
             )
-        info = self._client.publish(topic, payload, qos)
+        try:
+            info = self._client.publish(topic, payload, qos)
+        except ValueError as err:  # wildcards, empty topic, bad QoS, payload too large
+            raise TransportError(f"cannot publish to {topic!r}: {err}", "invalid_publish") from err
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise TransportError(
                 f"publish to {topic} failed: {mqtt.error_string(info.rc)}", "publish_failed"
@@ -250,7 +253,10 @@ class MqttTransport:
 
     async def _subscribe_many(self, topics: list[tuple[str, int]]) -> None:
         assert self._loop is not None
-        result, mid = self._client.subscribe(topics)
+        try:
+            result, mid = self._client.subscribe(topics)
+        except ValueError as err:
+            raise TransportError(f"cannot subscribe: {err}", "invalid_subscribe") from err
         if result != MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
             raise TransportError(
                 f"subscribe failed: {mqtt.error_string(result)}", "subscribe_failed"

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 import os
 from pathlib import Path
+import signal
 
 import pytest
 
@@ -153,3 +154,91 @@ async def test_duplicate_client_id_kick_loop(broker: Broker, make) -> None:
     event = next(e for e in rec.events if e.code == "duplicate_client_id")
     assert "another client is connected with client id thing-dup" in (event.reason or "")
     assert bridge.diagnosis is not None
+
+
+async def test_silent_endpoint_times_out(make) -> None:
+    silent: list[asyncio.StreamWriter] = []
+    server = await asyncio.start_server(lambda r, w: silent.append(w), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport, _ = make(port, connect_timeout=0.5)
+    try:
+        with pytest.raises(TransportError) as err:
+            await transport.connect()
+        assert err.value.code == "timeout"
+    finally:
+        server.close()
+
+
+async def test_qos1_publish_waits_for_puback(broker: Broker, make) -> None:
+    transport, _ = make(broker.port, ack_timeout=0.5)
+    await transport.connect()
+    os.kill(broker.process.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(TransportError) as err:
+            await transport.publish("inx/ping", b"1")
+        assert err.value.code == "ack_timeout"
+    finally:
+        os.kill(broker.process.pid, signal.SIGCONT)
+
+
+def test_refused_connack_is_explained() -> None:
+    from awscrt.mqtt import ConnectReturnCode
+
+    from cloud_bridge.transport.awsiot import _explain
+
+    assert _explain(Exception(ConnectReturnCode.NOT_AUTHORIZED)).code == "not_authorised"
+    assert _explain(Exception(ConnectReturnCode.BAD_USERNAME_OR_PASSWORD)).code == (
+        "bad_credentials"
+    )
+    assert "SERVER_UNAVAILABLE" in _explain(Exception(ConnectReturnCode.SERVER_UNAVAILABLE)).reason
+    assert _explain(ValueError("odd")).code == "transport_error"
+
+
+async def test_invalid_topics_are_refused_clearly(broker: Broker, make) -> None:
+    transport, _ = make(broker.port)
+    await transport.connect()
+    with pytest.raises(TransportError) as err:
+        await transport.publish("inx/#", b"x")
+    assert "inx/#" in str(err.value)
+    with pytest.raises(TransportError) as err:
+        await transport.subscribe("inx/#/bad")
+    assert err.value.code == "subscribe_failed"
+    assert transport.connected
+
+
+async def test_failing_handlers_do_not_break_the_transport(broker: Broker, make) -> None:
+    transport, _ = make(broker.port)
+    seen: list[str] = []
+
+    def on_message(topic: str, payload: bytes) -> None:
+        seen.append(topic)
+        raise RuntimeError("bridge bug")
+
+    def on_connection(event: ConnectionEvent) -> None:
+        raise RuntimeError("bridge bug")
+
+    transport.set_handlers(on_message, on_connection)
+    await transport.connect()
+    await transport.subscribe("inx/C1/ping")
+    await transport.publish("inx/C1/ping", b"a")
+    await transport.publish("inx/C1/ping", b"b")
+    await wait_until(lambda: seen == ["inx/C1/ping", "inx/C1/ping"])
+    assert transport.connected
+
+
+async def test_works_before_handlers_are_set(broker: Broker, pki: PKI) -> None:
+    transport = AwsIotTransport(
+        "localhost", broker.port, "bare", pki.client_cert, pki.client_key, pki.ca
+    )
+    await transport.connect()
+    try:
+        await transport.subscribe("inx/C1/ping")
+        await transport.publish("inx/C1/ping", b"dropped quietly")
+        assert transport.diagnosis is None
+        broker.restart()
+        await wait_until(lambda: not transport.connected)
+        await wait_until(lambda: transport.connected, timeout=15)
+        await transport.publish("inx/C1/ping", b"again")
+    finally:
+        await transport.disconnect()
+    assert not transport.connected

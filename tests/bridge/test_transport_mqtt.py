@@ -289,3 +289,81 @@ async def test_missing_certificate_file(tmp_path: Path, broker: Broker, make_tra
         await transport.connect()
     assert err.value.code == "certificate_missing"
     assert "nope.pem" in str(err.value)
+
+
+async def test_dead_broker_is_detected_by_keepalive(broker: Broker, make_transport) -> None:
+    transport, rec = make_transport(broker, "ka", keepalive=1)
+    await transport.connect()
+    os.kill(broker.process.pid, signal.SIGSTOP)  # the link is up but nobody answers
+    try:
+        await wait_until(lambda: ConnectionState.INTERRUPTED in rec.states(), timeout=6)
+        assert not transport.connected
+    finally:
+        os.kill(broker.process.pid, signal.SIGCONT)
+    await wait_until(lambda: transport.connected, timeout=6)
+
+
+async def test_publish_awaiting_puback_fails_when_connection_drops(
+    broker: Broker, make_transport
+) -> None:
+    transport, _ = make_transport(broker, "pub")
+    await transport.connect()
+    os.kill(broker.process.pid, signal.SIGSTOP)
+    publish = asyncio.create_task(transport.publish("inx/ping", b"x"))
+    await asyncio.sleep(0.1)
+    assert not publish.done()
+    os.kill(broker.process.pid, signal.SIGKILL)  # connection reset: no PUBACK will come
+    with pytest.raises(TransportError) as err:
+        await asyncio.wait_for(publish, 5)
+    assert err.value.code == "lost"
+
+
+async def test_failing_handlers_do_not_break_the_transport(broker: Broker) -> None:
+    seen: list[str] = []
+
+    def on_message(topic: str, payload: bytes) -> None:
+        seen.append(topic)
+        raise RuntimeError("bridge bug")
+
+    def on_connection(event: ConnectionEvent) -> None:
+        raise RuntimeError("bridge bug")
+
+    transport = MqttTransport(broker.host, broker.port, "h")
+    transport.set_handlers(on_message, on_connection)
+    await transport.connect()
+    try:
+        await transport.subscribe("t/1")
+        await transport.publish("t/1", b"a")
+        await transport.publish("t/1", b"b")
+        await wait_until(lambda: seen == ["t/1", "t/1"])
+        assert transport.connected
+    finally:
+        await transport.disconnect()
+
+
+async def test_invalid_topics_are_refused_clearly(broker: Broker, make_transport) -> None:
+    transport, _ = make_transport(broker, "t")
+    await transport.connect()
+    with pytest.raises(TransportError) as err:
+        await transport.publish("inx/#", b"x")
+    assert err.value.code == "invalid_publish"
+    with pytest.raises(TransportError) as err:
+        await transport.subscribe("")
+    assert err.value.code == "invalid_subscribe"
+    assert transport.connected
+
+
+async def test_works_before_handlers_are_set(broker: Broker) -> None:
+    transport = MqttTransport(broker.host, broker.port, "bare", reconnect_min=0.05)
+    await transport.connect()
+    try:
+        await transport.subscribe("t/1")
+        await transport.publish("t/1", b"dropped quietly")
+        assert transport.diagnosis is None
+        broker.restart()
+        await wait_until(lambda: not transport.connected)
+        await wait_until(lambda: transport.connected)
+        await transport.publish("t/1", b"again")
+    finally:
+        await transport.disconnect()
+    assert not transport.connected
