@@ -32,6 +32,7 @@ from cloud_bridge.transport.base import (
 
 _LOGGER = logging.getLogger(__name__)
 KICK_CODE = "duplicate_client_id"
+HOUSEKEEPING_INTERVAL = 600.0
 
 
 class Bridge:
@@ -144,6 +145,19 @@ class Bridge:
             await self.transport.subscribe(topic, 1)
         self._connect_task = asyncio.create_task(self._connect_loop(), name="cloud-connect")
         self.ping.start()
+        self._spawn(self._housekeeping(), "housekeeping")
+
+    async def _housekeeping(self) -> None:
+        """Forget expired command ids (they are kept a while past their TTL)."""
+        while True:
+            try:
+                purged = await self.store.purge_commands(time.time())
+            except StorageError as err:
+                self.report_error(err.code, str(err))
+            else:
+                if purged:
+                    _LOGGER.debug("forgot %d expired command ids", purged)
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
 
     async def _open_store(self) -> None:
         try:

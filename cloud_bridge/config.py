@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
@@ -73,7 +73,6 @@ class BridgeConfig:
     cover_timeout: float = 90.0
     clock_skew: float = 5.0
     in_addon: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def secrets(self) -> list[str]:

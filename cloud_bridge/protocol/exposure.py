@@ -24,7 +24,6 @@ FORBIDDEN_DOMAINS: frozenset[str] = frozenset(
         "notify",
         "rest_command",
         "command_line",
-        "input_text",
         "conversation",
         "tts",
         "cloud",
@@ -33,8 +32,6 @@ FORBIDDEN_DOMAINS: frozenset[str] = frozenset(
         "zha",
         "mqtt",
         "update",
-        "counter",
-        "timer",
         "device_tracker",
         "person",
     }

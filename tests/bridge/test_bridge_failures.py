@@ -304,3 +304,44 @@ async def test_result_publish_failure_and_unexpected_errors(command_bridge) -> N
     bridge.commands.on_action(action(id="p3"))
     await bridge.commands.wait_idle()
     assert ha.calls == []
+
+
+async def test_status_reports_certificate_expiry(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tests.helpers.certs import make_pki
+
+    (tmp_path / "pki").mkdir()
+    pki = make_pki(tmp_path / "pki")
+    bridge, _, _ = make_bridge(
+        tmp_path,
+        transport="aws_iot",
+        cert_file=str(pki.client_cert),
+        key_file=str(pki.client_key),
+        ca_file=str(pki.ca),
+    )
+    await bridge.start()
+    try:
+        expires = datetime.fromisoformat((await bridge.status())["certificate_expires"])
+        assert timedelta(days=29) < expires - datetime.now(UTC) < timedelta(days=31)
+    finally:
+        await bridge.stop()
+
+
+async def test_expired_command_ids_are_forgotten(tmp_path: Path) -> None:
+    bridge, _, _ = make_bridge(tmp_path)
+    await bridge.store.open()
+    await bridge.store.remember_command("old", time.time() - 1)
+    await bridge.store.close()
+    bridge, _, _ = make_bridge(tmp_path)
+    await bridge.start()
+    try:
+        await wait_for(lambda: bridge.last_error is None, what="started")
+        for _ in range(100):  # housekeeping runs at start
+            if await bridge.store.remember_command("old", time.time() + 60):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the expired command id was never purged")
+    finally:
+        await bridge.stop()

@@ -133,3 +133,52 @@ def test_unpack_rejects_wrong_records() -> None:
     packet["content"] = base64.b64encode(zip_records([_state(Lane.LOW, 1, {})])).decode()
     with pytest.raises(PacketError, match="lane differs"):
         unpack(packet)
+
+
+def test_huge_state_string_and_huge_registry_item_are_cut() -> None:
+    record = state_record(
+        Lane.HIGH, seq=1, ts=1.0, entity_id="light.a", state="x" * 1000, attributes={}
+    )
+    record["attributes"] = {"blob": base64.b64encode(os.urandom(200_000)).decode()}
+    (packet,) = pack(CTX, Lane.HIGH, [record], ts=1.0)
+    (out,) = unpack(packet)
+    assert len(out["state"]) == 255
+    huge = {"id": "dev1", "blob": base64.b64encode(os.urandom(200_000)).decode()}
+    snap = structure_record(2, 1.0, [], [huge, {"id": "dev2"}], [])
+    packets = pack(CTX, Lane.STRUCTURE, [snap], ts=1.0)
+    assert all(len(p) <= MAX_PUBLISH_BYTES for p in packets)
+    merged = merge_structure_chunks([r for p in packets for r in unpack(p)])
+    assert merged is not None
+    assert merged["devices"][0] == {"id": "dev1", TRUNCATED_MARKER: True}
+
+
+def test_record_that_cannot_fit_at_all_raises() -> None:
+    ctx = PackContext("C" * 400, "I", "P", max_bytes=600)
+    with pytest.raises(PacketError, match="does not fit"):
+        pack(ctx, Lane.LOW, [_state(Lane.LOW, 1, {"a": "b" * 1000})], ts=1.0)
+
+
+def _zip_raw(name: str, data: bytes) -> str:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_zip_raw("other.json", b"[]"), "no records.json"),
+        (_zip_raw("records.json", b"{"), "not valid JSON"),
+        (_zip_raw("records.json", b"{}"), "JSON array"),
+        (_zip_raw("records.json", b" " * (33 * 1024 * 1024)), "too large"),
+    ],
+)
+def test_unpack_rejects_bad_archives(content: str, message: str) -> None:
+    packet = json.loads(pack(CTX, Lane.HIGH, [_state(Lane.HIGH, 1, {})], ts=1.0)[0])
+    packet["content"] = content
+    with pytest.raises(PacketError, match=message):
+        unpack(packet)
