@@ -10,7 +10,7 @@ from enum import StrEnum
 import json
 from typing import Any
 
-from .sitemap import Kind
+from .sitemap import COMMANDABLE, Kind
 
 
 class TopicType(StrEnum):
@@ -117,7 +117,9 @@ def valid_status(kind: Kind, capability: str, value: object) -> bool:
 
 
 def valid_command(kind: Kind, capability: str, value: object) -> bool:
-    """Whether HA may send this value to a commandable capability."""
+    """Whether HA may send this value to this capability (never to a sensor)."""
+    if capability not in COMMANDABLE[kind]:
+        return False
     if kind is Kind.SHADE and capability == "motion":
         return value == "stop"
     return valid_status(kind, capability, value)
