@@ -107,7 +107,7 @@ class SimDevice:
         # On every (re)connect: the broker may have lost its retained messages.
         assert self.client is not None
         if self.config.announce:
-            self.client.publish(f"{self.topic}/announce", self._announcement(), 1, retain=True)
+            self.client.publish(f"{self.topic}/announce", self.announcement(), 1, retain=True)
         self.client.publish(f"{self.topic}/availability", "online", 1, retain=True)
 
     async def stop(self) -> None:
@@ -171,7 +171,8 @@ class SimDevice:
         self.state[capability] = value
         self.publish_status(capability, value, cid)
 
-    def _announcement(self) -> str:
+    def announcement(self) -> str:
+        """The retained self-announcement (docs/protocol.md Contract 2)."""
         body: dict[str, Any] = {
             "name": self.spec.name,
             "kind": self.spec.kind,

@@ -169,6 +169,8 @@ class AsyncMqttClient:
 
     def _on_loop(self, func: Callable[[], None]) -> None:
         assert self._loop is not None
+        if self._loop.is_closed():
+            return  # paho's __del__ after the loop ended: nothing left to unregister
         if threading.get_ident() == self._loop_thread:
             func()
         else:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+import random
 import signal
 import subprocess
 import sys
@@ -33,7 +34,12 @@ __all__ = ["broker", "observer"]
 
 async def test_thousand_devices_start_and_answer_ask(broker: Broker, observer: Observer) -> None:
     specs = generate_fleet(1000, seed=7)
-    fleet = Fleet(specs, broker.host, broker.port, config=SimConfig(sensor_interval=3600))
+    fleet = Fleet(
+        specs,
+        broker.host,
+        broker.port,
+        config=SimConfig(sensor_interval=3600, motion_interval=3600),
+    )
     started = time.monotonic()
     await fleet.start()
     start_time = time.monotonic() - started
@@ -46,7 +52,7 @@ async def test_thousand_devices_start_and_answer_ask(broker: Broker, observer: O
         asked = time.monotonic()
         observer.publish("inspextor/ask", {"cid": "resync"})
         await observer.wait_for(
-            lambda m: sum(1 for x in m if x.topic.endswith("/status")) >= expected, 30
+            lambda m: len({x.topic for x in m if x.topic.endswith("/status")}) >= expected, 30
         )
         answer_time = time.monotonic() - asked
         statuses = {x.topic for x in observer.messages if x.topic.endswith("/status")}
@@ -218,3 +224,25 @@ async def test_command_line_clean_exit_and_site_map_file(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_generated_site_map_and_announcements_satisfy_the_integration(tmp_path: Path) -> None:
+    """The integration's own parser accepts what the simulator writes and announces."""
+    from cloud_bridge.simulator import SimDevice
+    from custom_components.inspextor.sitemap import parse_announcement, parse_site_map as parse_ha
+
+    specs = generate_fleet(30, seed=11)
+    for name in ("site.yaml", "site.json"):
+        dump_site_map(specs, tmp_path / name)
+        site = parse_ha((tmp_path / name).read_text())
+        assert set(site.devices) == {s.path for s in specs}
+        for spec in specs:
+            parsed = site.devices[spec.path]
+            assert (parsed.name, parsed.kind, parsed.area) == (spec.name, spec.kind, spec.area)
+            for capability in KIND_CAPABILITIES[spec.kind]:
+                assert parsed.subtopic_for(capability) == spec.subtopic_for(capability)
+    for spec in specs:
+        device = SimDevice(spec, "inspextor", SimConfig(), random.Random(1), "x")
+        announced = parse_announcement(spec.path, json.loads(device.announcement()))
+        assert (announced.kind, announced.area) == (spec.kind, spec.area)
