@@ -225,10 +225,10 @@ class HAWebSocketClient:
             raise HAError(
                 f"cannot reach Home Assistant at {self._url}: {err}", "cannot_connect"
             ) from err
-        self._ws = ws
         self._next_id = 1
         try:
             await self._authenticate(ws)
+            self._ws = ws  # requests may go out only once authenticated
             reader = asyncio.get_running_loop().create_task(self._reader(ws))
             try:
                 self._state_sub_id = self._next_id

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+import socket
+import ssl
 from typing import Any
 
 from awscrt import mqtt
@@ -70,8 +72,10 @@ class AwsIotTransport:
         connect_timeout: float = 45.0,
         ack_timeout: float = 30.0,
         kick_detector: KickLoopDetector | None = None,
+        tls_preflight: bool = True,
     ) -> None:
         self._endpoint = endpoint
+        self._tls_preflight = tls_preflight
         self._port = port
         self._client_id = client_id
         self._files: dict[str, str | Path | None] = {
@@ -123,6 +127,8 @@ class AwsIotTransport:
         """Connect; raise TransportError with a clear reason (files checked first)."""
         loop = self._loop = asyncio.get_running_loop()
         connection = await loop.run_in_executor(None, self._build)
+        if self._tls_preflight:
+            await loop.run_in_executor(None, self._check_server_certificate)
         self._stopping = False
         try:
             async with asyncio.timeout(self._connect_timeout):
@@ -182,6 +188,31 @@ class AwsIotTransport:
             raise TransportError(f"publish to {topic} failed: {diag.reason}", diag.code) from err
 
     # ------------------------------------------------------------------ internals
+
+    def _check_server_certificate(self) -> None:
+        """Verify the endpoint's certificate against the CA file with Python's ssl.
+
+        awscrt (s2n) delays reporting a failed TLS negotiation by 10-30 s ("blinding");
+        one plain handshake first names an untrusted CA or a wrong endpoint at once.
+        Anything other than a verification failure is left for awscrt to report.
+        """
+        context = ssl.create_default_context(cafile=self._ca_file)
+        try:
+            with (
+                socket.create_connection(
+                    (self._endpoint, self._port), timeout=min(5.0, self._connect_timeout)
+                ) as raw,
+                context.wrap_socket(raw, server_hostname=self._endpoint),
+            ):
+                return
+        except ssl.SSLCertVerificationError as err:
+            raise TransportError(
+                f"TLS failure: the server certificate of {self._endpoint} is not trusted "
+                f"({err.verify_message}); check the CA file and the endpoint name",
+                "tls_error",
+            ) from err
+        except OSError:
+            return
 
     def _build(self) -> mqtt.Connection:
         """Check the files, then build the awscrt connection (blocking file I/O)."""

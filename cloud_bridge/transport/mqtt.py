@@ -106,7 +106,7 @@ class MqttTransport:
         self._active_subs: set[str] = set()
         self._misc_timer: asyncio.TimerHandle | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._last_event: ConnectionEvent | None = None
+        self._connecting: asyncio.Future[None] | None = None
 
     # ----------------------------------------------------------------- public API
 
@@ -148,6 +148,11 @@ class MqttTransport:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reconnect_task
             self._reconnect_task = None
+        if self._connecting is not None and not self._connecting.done():
+            # A connect still running in the executor would open a socket after we left.
+            with contextlib.suppress(Exception):
+                await self._connecting
+            await asyncio.sleep(0)  # let its socket callbacks reach the loop
         if self._connected and self._loop is not None:
             self._closed = self._loop.create_future()
             self._client.disconnect()
@@ -202,7 +207,8 @@ class MqttTransport:
         self._connack = loop.create_future()
         try:
             with self._socket_callbacks_from_thread():
-                await loop.run_in_executor(None, self._blocking_connect)
+                self._connecting = loop.run_in_executor(None, self._blocking_connect)
+                await asyncio.shield(self._connecting)
         except (OSError, ssl.SSLError, ValueError) as err:
             diag = explain_os_error(err, self._host, self._port)
             raise TransportError(diag.reason, diag.code) from err
@@ -392,7 +398,6 @@ class MqttTransport:
             future.set_result(reasons)
 
     def _emit(self, event: ConnectionEvent) -> None:
-        self._last_event = event
         if self._on_connection_cb is None:
             return
         try:
