@@ -92,6 +92,11 @@ async def post_command(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=json.dumps({"error": "unknown home"})) from None
     except ValueError as err:
         raise _bad(str(err)) from None
+    except (TimeoutError, ConnectionError):
+        raise web.HTTPServiceUnavailable(
+            text=json.dumps({"error": "the cloud broker did not accept the command"}),
+            content_type="application/json",
+        ) from None
     return web.json_response(await cloud.command(command_id), status=202)
 
 

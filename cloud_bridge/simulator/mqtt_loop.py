@@ -118,6 +118,8 @@ class AsyncMqttClient:
     ) -> None:
         """Publish and wait until the broker acknowledged it (QoS 1) or it was written."""
         assert self._loop is not None
+        if not self.connected:
+            raise ConnectionError(f"{self.client_id}: not connected to the broker")
         future: asyncio.Future[None] = self._loop.create_future()
         info = self._client.publish(topic, payload, qos, retain)
         if info.is_published():

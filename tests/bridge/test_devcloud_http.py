@@ -277,3 +277,17 @@ async def test_serve_command_line(broker: Broker, tmp_path: Path) -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_command_without_cloud_broker_is_refused_clearly(
+    url: str, http: aiohttp.ClientSession, cloud: DevCloud, broker: Broker
+) -> None:
+    broker.stop()
+    for _ in range(200):
+        if not cloud.client.connected:
+            break
+        await asyncio.sleep(0.02)
+    body = {"service": "light.turn_on", "entity_id": "light.kitchen"}
+    async with http.post(f"{url}/api/homes/C1/commands", json=body) as response:
+        assert response.status == 503
+        assert "broker" in (await response.json())["error"]
