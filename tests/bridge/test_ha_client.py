@@ -162,6 +162,9 @@ async def test_call_service_error_carries_ha_message_and_code(ha: FakeHA, connec
     with pytest.raises(HAError) as err:
         await client.call_service("light", "explode", {}, {})
     assert err.value.code == "not_found"
+    ha.heal_service("cover", "open_cover")
+    await client.call_service("cover", "open_cover", {}, {"entity_id": "cover.shade"})
+    await wait_until(lambda: ha.states["cover.shade"]["state"] == "open")
 
 
 async def test_call_service_timeout_leaves_client_usable(ha: FakeHA, connect: Factory) -> None:

@@ -304,6 +304,11 @@ class FakeHA:
         """Make domain.service fail with HA's error `code` and `message`."""
         self._failures[(domain, service)] = ServiceFailure(message, code)
 
+    def heal_service(self, domain: str, service: str) -> None:
+        """Undo fail_service and slow_service for domain.service."""
+        self._failures.pop((domain, service), None)
+        self._delays.pop((domain, service), None)
+
     def slow_service(self, domain: str, service: str, seconds: float) -> None:
         """Make domain.service take `seconds` before it answers."""
         self._delays[(domain, service)] = seconds
