@@ -20,6 +20,7 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
 )
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
 from .const import (
@@ -99,6 +100,7 @@ class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up an InspeXtor site."""
 
     VERSION = 1
+    _discovered_base: str = DEFAULT_BASE_TOPIC
 
     @staticmethod
     @callback
@@ -135,6 +137,33 @@ class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
             description_placeholders=placeholders,
+        )
+
+    async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
+        """A device announced itself under a base topic no site covers yet."""
+        base = discovery_info.subscribed_topic.split("/", 1)[0]
+        await self.async_set_unique_id(base)
+        self._abort_if_unique_id_configured()
+        self._discovered_base = base
+        self.context["title_placeholders"] = {"base_topic": base}
+        return await self.async_step_discovery_confirm()
+
+    async def async_step_discovery_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add the discovered site; its devices join as they announce themselves."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title=DEFAULT_NAME,
+                data={CONF_ENTRY_TYPE: ENTRY_TYPE_SITE, CONF_BASE_TOPIC: self._discovered_base},
+                options=_options(
+                    {CONF_COMMAND_TIMEOUT: DEFAULT_COMMAND_TIMEOUT, CONF_RETRIES: DEFAULT_RETRIES}
+                ),
+            )
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="discovery_confirm",
+            description_placeholders={"base_topic": self._discovered_base},
         )
 
     async def async_step_reconfigure(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.inspextor.const import (
@@ -231,3 +232,66 @@ async def test_reconfigure_errors(hass: HomeAssistant, init_integration: MockCon
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert init_integration.unique_id == "inspextor"
+
+
+def _discovery(topic: str = "inspextor/b5ea3f/42/announce") -> MqttServiceInfo:
+    return MqttServiceInfo(
+        topic=topic,
+        payload='{"name": "Kitchen light", "kind": "light"}',
+        qos=0,
+        retain=True,
+        subscribed_topic="inspextor/+/+/announce",
+        timestamp=0.0,
+    )
+
+
+async def test_mqtt_discovery_creates_site(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """An announcement on the broker offers the site; confirming adds its devices."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery()
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "discovery_confirm"
+    assert result["description_placeholders"] == {"base_topic": "inspextor"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.unique_id == "inspextor"
+    assert entry.data == {CONF_ENTRY_TYPE: "site", CONF_BASE_TOPIC: "inspextor"}
+    assert entry.options[CONF_SITE_MAP] == ""
+    # The retained announcement reaches the new site's subscription.
+    async_fire_mqtt_message(
+        hass, "inspextor/b5ea3f/42/announce", '{"name": "Kitchen light", "kind": "light"}'
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("light.kitchen_light") is not None
+
+
+async def test_mqtt_discovery_already_configured(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A site that exists is not offered again."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery()
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_announcement_starts_discovery(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """The manifest's MQTT topics make HA offer the site when a device announces itself."""
+    async_fire_mqtt_message(
+        hass,
+        "inspextor/b5ea3f/42/announce",
+        '{"name": "Kitchen light", "kind": "light"}',
+        retain=True,
+    )
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_MQTT]
+    assert flows[0]["context"]["title_placeholders"] == {"base_topic": "inspextor"}
