@@ -9,12 +9,13 @@ import json
 import os
 from pathlib import Path
 import signal
+import sqlite3
 import subprocess
 import sys
 
 import aiohttp
 
-from tests.bridge.bridge_fixtures import CONTRACT, start_cloud_peer
+from tests.bridge.bridge_fixtures import CONTRACT, start_cloud_peer, wait_for
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port
 
@@ -97,21 +98,25 @@ async def test_sigkill_mid_flood_loses_nothing(tmp_path: Path, broker: Broker, f
                 lambda s: s and s["cloud_connected"] and s["ha_connected"],
             )
 
-        async with bridge_process(config, log) as proc:
-            await ready()
-            for k in range(1500):
+        async def flood() -> None:
+            for k in range(3000):
                 fake_ha.set_state(sensors[k % 20], str(k))
                 if k % 100 == 0:
                     fake_ha.set_state("light.l", "on", {"brightness": k % 256})
-                    await asyncio.sleep(0.01)
-            # let the bridge take part of the flood into its outbox, then kill it
+                if k % 20 == 0:
+                    await asyncio.sleep(0.005)
+
+        async with bridge_process(config, log) as proc:
+            await ready()
+            flooding = asyncio.create_task(flood())
+            # kill -9 while the flood goes on and part of it waits in the outbox
             await wait_for_async(
                 lambda: status(session, port), lambda s: s and s["outbox"]["low"] > 300, 20
             )
+            assert not flooding.done()
             proc.send_signal(signal.SIGKILL)
             proc.wait(5)
-        for k in range(1500, 1600):  # the flood goes on while the bridge is down
-            fake_ha.set_state(sensors[k % 20], str(k))
+            await flooding  # the flood goes on while the bridge is down
         fake_ha.set_state("light.l", "off", {"brightness": None})
         async with bridge_process(config, log):
             await ready()
@@ -121,12 +126,16 @@ async def test_sigkill_mid_flood_loses_nothing(tmp_path: Path, broker: Broker, f
                 60,
             )
             assert final["outbox"]["dropped_low"] == 0
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / "bridge.sqlite3")) as db:
+        (last_low,) = db.execute("SELECT last FROM seq WHERE lane = 'low'").fetchone()
+    assert last_low >= 300
+    # every low record the bridge ever numbered reached the cloud (duplicates allowed)
+    await wait_for(
+        lambda: {r["seq"] for r in peer.records("low")} == set(range(1, last_low + 1)),
+        what="every numbered reading at the cloud",
+    )
     await peer.transport.disconnect()
     low = peer.records("low")
-    seqs = {r["seq"] for r in low}
-    # every low record the bridge ever numbered reached the cloud (duplicates allowed)
-    assert seqs == set(range(1, max(seqs) + 1))
-    assert max(seqs) >= 300
     values = {int(r["state"]) for r in low}
     assert len(values) > 300
     # after the restart the cloud knows every entity's latest state
