@@ -8,6 +8,8 @@ import contextlib
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -189,3 +191,56 @@ def success_reply() -> dict[str, Any]:
         subscription_state="active",
         subscription_expires="2027-01-01T00:00:00Z",
     )
+
+
+_COUNTER_SCRIPT = """
+import sys, time
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rate-counter")
+def on_connect(c, u, f, rc, p):
+    c.subscribe(sys.argv[3], 1)
+def on_subscribe(c, u, mid, rcs, p):
+    print("ready", flush=True)
+c.on_connect = on_connect
+c.on_subscribe = on_subscribe
+c.on_message = lambda c, u, m: print(repr(time.time()), flush=True)
+c.connect(sys.argv[1], int(sys.argv[2]))
+c.loop_forever()
+"""
+
+
+class RateCounter:
+    """A subscriber in its own process that timestamps every message the broker delivers."""
+
+    def __init__(self, broker: Broker, topic: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _COUNTER_SCRIPT, broker.host, str(broker.port), topic],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.arrivals: list[float] = []
+
+    async def ready(self) -> None:
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 10)
+        assert line.strip() == "ready"
+
+    async def collect(self, count: int, timeout: float = 30.0) -> list[float]:
+        assert self.proc.stdout is not None
+        while len(self.arrivals) < count:
+            line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), timeout)
+            self.arrivals.append(float(line))
+        return self.arrivals
+
+    def busiest_second(self) -> int:
+        """The most messages that arrived within any one-second window."""
+        times = sorted(self.arrivals)
+        return max(
+            (sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)),
+            default=0,
+        )
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(5)

@@ -174,3 +174,22 @@ async def test_every_publish_fits_128_kb(harness: BridgeHarness, count: int) -> 
     sizes = [len(m.payload) for m in harness.cloud.messages]
     assert max(sizes) <= 131_072
     assert len([m for m in harness.cloud.messages if m.topic.endswith("_low")]) > 1
+
+
+async def test_removed_entity_is_synced_as_null_state(harness: BridgeHarness) -> None:
+    await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
+    harness.ha.set_state("light.gone", "on")
+    await wait_for(
+        lambda: any(r["entity_id"] == "light.gone" for r in harness.cloud.records("high")),
+        what="light.gone on",
+    )
+    harness.ha.remove_state("light.gone")
+    removed = await wait_for(
+        lambda: [
+            r
+            for r in harness.cloud.records("high")
+            if r["entity_id"] == "light.gone" and r["state"] is None
+        ],
+        what="light.gone removed",
+    )
+    assert removed[0]["attributes"] == {}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
-from tests.bridge.bridge_fixtures import CONTRACT, PASSWORD, BridgeHarness, wait_for
+from tests.bridge.bridge_fixtures import (
+    CONTRACT,
+    PASSWORD,
+    BridgeHarness,
+    RateCounter,
+    wait_for,
+)
 
 
 def action(command_id: str, **overrides: Any) -> dict[str, Any]:
@@ -145,3 +152,20 @@ async def test_cover_reports_progress_then_final_position(harness: BridgeHarness
     assert [r["status"] for r in results] == ["accepted", "in_progress", "succeeded"]
     assert results[-1]["state"]["attributes"]["current_position"] == 60
     assert results[-1]["state"]["state"] not in ("opening", "closing")
+
+
+async def test_command_flood_stays_under_100_publishes_per_second(
+    harness: BridgeHarness, broker
+) -> None:
+    harness.ha.set_state("light.kitchen", "off")
+    await harness.bridge.set_exposure(["light.kitchen"])
+    counter = RateCounter(broker, "inx/instance/return")
+    try:
+        await counter.ready()
+        count = 120
+        await asyncio.gather(*(harness.cloud.send_action(action(f"f{i}")) for i in range(count)))
+        await counter.collect(2 * count)  # accepted + succeeded for each
+        assert counter.busiest_second() <= 100
+        assert len(harness.ha.calls("light", "turn_on")) == count
+    finally:
+        counter.close()

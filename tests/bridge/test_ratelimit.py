@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,6 +11,7 @@ from cloud_bridge.publisher import Publisher
 from cloud_bridge.ratelimit import Priority, RateLimiter, SlidingWindow
 from cloud_bridge.transport.base import TransportError
 from cloud_bridge.transport.mqtt import MqttTransport
+from tests.bridge.bridge_fixtures import RateCounter
 
 
 class Clock:
@@ -94,29 +93,10 @@ async def test_cancelled_waiter_does_not_block_the_rest() -> None:
     assert limiter._heap == []
 
 
-SUBSCRIBER = """
-import sys, time
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="counter")
-c.on_connect = lambda c, u, f, rc, p: (c.subscribe("inx/#", 1), print("ready", flush=True))
-c.on_message = lambda c, u, m: print(repr(time.time()), flush=True)
-c.connect(sys.argv[1], int(sys.argv[2]))
-c.loop_forever()
-"""
-
-
 async def test_flood_stays_under_100_per_second_at_the_broker(broker) -> None:
-    counter = subprocess.Popen(
-        [sys.executable, "-c", SUBSCRIBER, broker.host, str(broker.port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    counter = RateCounter(broker, "inx/#")
     try:
-        assert counter.stdout is not None
-        line = await asyncio.to_thread(counter.stdout.readline)
-        assert line.strip() == "ready"
-        await asyncio.sleep(0.2)  # the SUBACK
+        await counter.ready()
         sender = MqttTransport(broker.host, broker.port, "flooder")
         sender.set_handlers(lambda t, p: None, lambda e: None)
         await sender.connect()
@@ -130,18 +110,12 @@ async def test_flood_stays_under_100_per_second_at_the_broker(broker) -> None:
             )
         )
         assert time.monotonic() - started >= (count / 90) - 1.1
-        arrivals: list[float] = []
-        while len(arrivals) < count:
-            arrivals.append(float(await asyncio.to_thread(counter.stdout.readline)))
-        busiest = max(
-            sum(1 for t in arrivals[i:] if t < start + 1.0) for i, start in enumerate(arrivals)
-        )
-        assert busiest <= 100
+        await counter.collect(count)
+        assert counter.busiest_second() <= 100
         with pytest.raises(TransportError, match="exceeds"):
             await publisher.publish("t", b"x" * 131_073, Priority.LOW)
         await sender.disconnect()
         with pytest.raises(TransportError, match="not connected"):
             await publisher.publish("t", b"x", Priority.LOW)
     finally:
-        counter.kill()
-        counter.wait(5)
+        counter.close()
