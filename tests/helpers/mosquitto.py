@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
+import os
 from pathlib import Path
 import shutil
 import socket
@@ -109,6 +110,10 @@ def start_broker(
         "max_inflight_messages 0",
         "max_queued_messages 100000",
     ]
+    if os.geteuid() == 0:
+        # Started as root, Mosquitto drops to the `mosquitto` user, which cannot read the
+        # 0700 temporary folder (its log, its config, test certificates). Stay root.
+        lines.append("user root")
     if tls is not None:
         lines += [
             f"cafile {tls.ca}",
