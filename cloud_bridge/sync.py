@@ -96,8 +96,6 @@ class SyncEngine:
         self._dirty = {lane: asyncio.Event() for lane in Lane}
         self._online = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._flushed = asyncio.Event()
-        self._flushed.set()
         self.sent_batches = {lane: 0 for lane in Lane}
 
     # --- lifecycle ------------------------------------------------------------------
@@ -162,7 +160,6 @@ class SyncEngine:
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        self._flushed.clear()
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.create_task(self._flush_soon(), name="outbox-writer")
 
@@ -196,7 +193,6 @@ class SyncEngine:
                 self._high = {**high, **self._high}
                 self._low = low + self._low
                 raise
-        self._flushed.set()
 
     # --- publishing -------------------------------------------------------------------
 
