@@ -73,6 +73,7 @@ async def _async_setup_site(hass: HomeAssistant, entry: InspextorConfigEntry) ->
         timeout=float(entry.options.get(CONF_COMMAND_TIMEOUT, DEFAULT_COMMAND_TIMEOUT)),
         retries=int(entry.options.get(CONF_RETRIES, DEFAULT_RETRIES)),
     )
+    site.options = dict(entry.options)
     entry.runtime_data = site
     dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
@@ -89,8 +90,12 @@ async def _async_setup_site(hass: HomeAssistant, entry: InspextorConfigEntry) ->
 
 
 async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntry) -> None:
-    """Options changed (site map, timeout, retries): reload the site."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Options changed (site map, timeout, retries): reload the site.
+
+    Other updates (title, discovery keys added by a repeated MQTT discovery) keep it.
+    """
+    if dict(entry.options) != entry.runtime_data.options:
+        await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:

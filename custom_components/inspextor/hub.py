@@ -64,6 +64,7 @@ class InspextorSite:
         self.announced: dict[str, DeviceSpec] = {}
         self.states: dict[str, DeviceState] = {path: DeviceState() for path in self.devices}
         self.commands = CommandTracker(hass, self._publish, self._command_changed, timeout, retries)
+        self.options: dict[str, Any] = {}  # the entry options this site runs with
         self.ignored_messages = 0
         self.asks_sent = 0
         self.resyncs_confirmed = 0

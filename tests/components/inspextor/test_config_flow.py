@@ -273,12 +273,16 @@ async def test_mqtt_discovery_creates_site(
 async def test_mqtt_discovery_already_configured(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """A site that exists is not offered again."""
+    """A site that exists is not offered again, and is not reloaded for it."""
+    site = init_integration.runtime_data
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery()
     )
+    await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    assert init_integration.discovery_keys  # the entry was updated ...
+    assert init_integration.runtime_data is site  # ... but not reloaded
 
 
 async def test_announcement_starts_discovery(
