@@ -281,6 +281,11 @@ async def test_mqtt_discovery_already_configured(
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    # Through HA's MQTT discovery the flow carries a discovery key that updates the entry.
+    async_fire_mqtt_message(
+        hass, "inspextor/b5ea3f/42/announce", '{"name": "K", "kind": "light"}', retain=True
+    )
+    await hass.async_block_till_done()
     assert init_integration.discovery_keys  # the entry was updated ...
     assert init_integration.runtime_data is site  # ... but not reloaded
 
