@@ -1,4 +1,8 @@
-"""`python -m cloud_bridge run|activate|deregister|ping|resync|status [--config PATH]`."""
+"""`python -m cloud_bridge run|activate|deregister|ping|resync|status [--config PATH]`.
+
+Exit codes: 0 done, 1 the local API refused or could not be reached, 2 bad configuration,
+3 the cloud refused the action (e.g. activation of an expired contract).
+"""
 
 from __future__ import annotations
 
@@ -63,7 +67,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot reach the bridge's local API: {err}", file=sys.stderr)
         return 1
     print(json.dumps(body, indent=2))
-    return 0 if status < 400 else 1
+    return exit_code(status, body)
+
+
+def exit_code(status: int, body: Any) -> int:
+    """0 only when the action worked: an activation the cloud refused is a failure too."""
+    if status >= 400:
+        return 1
+    if isinstance(body, dict) and body.get("success") is False:
+        return 3
+    return 0
 
 
 if __name__ == "__main__":

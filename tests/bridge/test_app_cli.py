@@ -120,3 +120,13 @@ async def test_run_serves_until_stopped(tmp_path: Path, broker, fake_ha) -> None
         root.setLevel(level)
         await peer.transport.disconnect()
     assert (tmp_path / "data" / "bridge.sqlite3").exists()
+
+
+def test_cli_exit_code_says_whether_the_action_worked() -> None:
+    """Scripts can tell a refused activation from a done one, and both from a broken API."""
+    from cloud_bridge.__main__ import exit_code
+
+    assert exit_code(200, {"success": True, "action": "activate"}) == 0
+    assert exit_code(200, {"cloud_connected": True}) == 0
+    assert exit_code(200, {"success": False, "reason": "subscription is expired"}) == 3
+    assert exit_code(401, {"error": "unauthorized"}) == 1

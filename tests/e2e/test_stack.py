@@ -84,7 +84,7 @@ async def test_expired_contract_is_refused(stack: Stack) -> None:
         )
         out, _ = await proc.communicate()
         text = out.decode()
-        assert proc.returncode != 0, text
+        assert proc.returncode == 3, text
         assert "expired" in text.lower(), text
     finally:
         await second.stop()
