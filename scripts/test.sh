@@ -26,11 +26,7 @@ step "integration tests (pytest-homeassistant-custom-component, HA 2025.4.4)"
 $PY -m pytest tests/components -p no:cacheprovider -q \
   --cov=custom_components/inspextor --cov-report=term --cov-fail-under=95 "$@"
 
-step "bridge, simulator and dev cloud tests (real Mosquitto)"
-$PY -m pytest tests/bridge tests/repo -p no:homeassistant -p no:cacheprovider -q \
+step "bridge, simulator, dev cloud, repository and end-to-end tests (real Mosquitto, hass, Chromium)"
+# One session, one coverage figure: the devstack is exercised only end to end.
+$PY -m pytest tests/bridge tests/repo tests/e2e -p no:homeassistant -p no:cacheprovider -q \
   --cov=cloud_bridge --cov-report=term --cov-fail-under=90 "$@"
-
-if [ -d tests/e2e ]; then
-  step "end-to-end tests (real hass, Mosquitto, bridge, dev cloud, Chromium)"
-  $PY -m pytest tests/e2e -p no:homeassistant -p no:cacheprovider -q "$@"
-fi
