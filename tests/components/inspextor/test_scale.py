@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.inspextor.const import (
@@ -47,3 +47,31 @@ async def test_thousand_devices_one_subscription(
     state = hass.states.get("light.device_996")
     assert state is not None
     assert state.attributes["brightness"] == 17
+
+
+async def test_thousand_announced_devices_join_live(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """1,000 retained announcements: every device joins without a restart or a new subscription."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="inspextor",
+        data={CONF_ENTRY_TYPE: "site", CONF_BASE_TOPIC: "inspextor"},
+        options={CONF_SITE_MAP: ""},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    before = mqtt_mock.async_subscribe.call_count
+    for i in range(1000):
+        async_fire_mqtt_message(
+            hass,
+            f"inspextor/f{i // 100}/d{i}/announce",
+            json.dumps({"name": f"Announced {i}", "kind": "light"}),
+            retain=True,
+        )
+    await hass.async_block_till_done()
+    assert len(hass.states.async_entity_ids("light")) == 1000
+    assert mqtt_mock.async_subscribe.call_count == before
+    assert entry.runtime_data is not None
+    assert len(entry.runtime_data.devices) == 1000
