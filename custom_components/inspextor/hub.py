@@ -183,6 +183,18 @@ class InspextorSite:
         await mqtt.async_publish(self.hass, topic, payload, qos=1, retain=False)
 
     @callback
+    def _publish_in_background(self, topic: str, payload: str) -> None:
+        """Publish a request (ask); a failure only means the answer will not come."""
+
+        async def _publish() -> None:
+            try:
+                await self._publish(topic, payload)
+            except HomeAssistantError as err:
+                LOGGER.debug("Could not publish %s: %s", topic, err)
+
+        self.hass.async_create_task(_publish(), f"{DOMAIN} publish {topic}")
+
+    @callback
     def _command_changed(self, key: CommandKey) -> None:
         self._notify(key[0])
 
@@ -206,9 +218,7 @@ class InspextorSite:
         cid = uuid4().hex
         self._ask_cid = cid
         self.asks_sent += 1
-        self.hass.async_create_task(
-            self._publish(f"{self.base}/ask", json.dumps({"cid": cid})), f"{DOMAIN} ask"
-        )
+        self._publish_in_background(f"{self.base}/ask", json.dumps({"cid": cid}))
         if self._ask_attempt < len(ASK_RETRY_DELAYS):
             delay = ASK_RETRY_DELAYS[self._ask_attempt]
             self._ask_attempt += 1
@@ -217,6 +227,11 @@ class InspextorSite:
             )
         else:
             LOGGER.warning("Site %s: the resync request never came back from the broker", self.base)
+
+    @callback
+    def _ask_device(self, path: str) -> None:
+        """Ask one device for all its statuses (`<base>/<device>/ask`)."""
+        self._publish_in_background(f"{self.base}/{path}/ask", json.dumps({"cid": uuid4().hex}))
 
     @callback
     def _cancel_ask(self) -> None:
@@ -310,6 +325,8 @@ class InspextorSite:
             LOGGER.info("Device %s/%s is unavailable", self.base, path)
         elif online and previous is False:
             LOGGER.info("Device %s/%s is available again", self.base, path)
+            if path in self.devices:
+                self._ask_device(path)  # it may have changed while it was away
         self._notify(path)
 
     def _handle_announce(self, path: str, payload: bytes) -> None:
@@ -344,6 +361,7 @@ class InspextorSite:
         self.state(path)
         LOGGER.info("Device %s/%s announced itself as %s", self.base, path, spec.kind)
         async_dispatcher_send(self.hass, signal_new_device(self.entry_id), spec)
+        self._ask_device(path)  # its statuses before the announcement were not ours yet
 
     def _handle_own_ask(self, payload: bytes) -> None:
         try:

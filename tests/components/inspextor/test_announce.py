@@ -9,10 +9,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.inspextor.const import DOMAIN
 
-from .helpers import fire_availability, fire_raw, fire_status
+from .helpers import fire_availability, fire_raw, fire_status, published
 
 
 def _announce(hass: HomeAssistant, path: str, **fields: object) -> None:
@@ -20,7 +21,10 @@ def _announce(hass: HomeAssistant, path: str, **fields: object) -> None:
 
 
 async def test_announced_device_added_live(
-    hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    mqtt_mock: MqttMockHAClient,
 ) -> None:
     """A new announced Steinel gets its four entities and reports at once."""
     fire_availability(hass, "porch/s", True, retain=True)  # may arrive before the announcement
@@ -42,6 +46,8 @@ async def test_announced_device_added_live(
         "sensor.porch_humidity",
     ):
         assert hass.states.get(entity_id) is not None, entity_id
+    # The new device is asked for its statuses at once.
+    assert len(published(mqtt_mock, "inspextor/porch/s/ask")) == 1
     fire_status(hass, "porch/s", "T", 12.5)
     state = hass.states.get("sensor.porch_temperature")
     assert state is not None

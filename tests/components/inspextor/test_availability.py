@@ -8,8 +8,9 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from .helpers import fire_availability, fire_raw, fire_status
+from .helpers import fire_availability, fire_raw, fire_status, published
 
 KITCHEN = "light.kitchen_light"
 
@@ -21,7 +22,10 @@ def _state(hass: HomeAssistant, entity_id: str = KITCHEN) -> str:
 
 
 async def test_availability_both_ways_logged_once(
-    hass: HomeAssistant, init_integration: MockConfigEntry, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mqtt_mock: MqttMockHAClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Offline makes the device's entities unavailable; online brings them back."""
     caplog.set_level(logging.INFO, logger="custom_components.inspextor")
@@ -32,9 +36,13 @@ async def test_availability_both_ways_logged_once(
     for entity_id in ("sensor.garden_temperature", "binary_sensor.garden_motion"):
         assert _state(hass, entity_id) == STATE_UNAVAILABLE
     assert _state(hass) == "on"
+    assert published(mqtt_mock, "inspextor/garden/steinel/ask") == []
     fire_availability(hass, "garden/steinel", True)
     fire_availability(hass, "garden/steinel", True)
     assert _state(hass, "sensor.garden_temperature") == "20"
+    await hass.async_block_till_done()
+    # Back online: the device is asked once what changed while it was away.
+    assert len(published(mqtt_mock, "inspextor/garden/steinel/ask")) == 1
     messages = [r.getMessage() for r in caplog.records if "garden/steinel" in r.getMessage()]
     assert messages == [
         "Device inspextor/garden/steinel is unavailable",

@@ -61,7 +61,9 @@ class PahoLight:
         self.client.loop_stop()
 
     def _on_connect(self, client: paho.Client, *_: Any) -> None:
-        client.subscribe([(f"{BASE}/{PATH}/+/command", 1), (f"{BASE}/ask", 1)])
+        client.subscribe(
+            [(f"{BASE}/{PATH}/+/command", 1), (f"{BASE}/ask", 1), (f"{BASE}/{PATH}/ask", 1)]
+        )
         client.publish(f"{BASE}/{PATH}/availability", "online", qos=1, retain=True)
         self.connected.set()
 
@@ -76,7 +78,7 @@ class PahoLight:
 
     def _on_message(self, client: paho.Client, _: Any, msg: paho.MQTTMessage) -> None:
         data = json.loads(msg.payload)
-        if msg.topic == f"{BASE}/ask":
+        if msg.topic in (f"{BASE}/ask", f"{BASE}/{PATH}/ask"):
             self.asks += 1
             client.publish(f"{BASE}/{PATH}/availability", "online", qos=1, retain=True)
             self._status()

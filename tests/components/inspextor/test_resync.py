@@ -139,3 +139,20 @@ async def test_ask_gives_up_with_warning(
         await hass.async_block_till_done()
     assert len(_asks(mqtt_mock)) == before + 1 + len(ASK_RETRY_DELAYS)
     assert "resync request never came back" in caplog.text
+
+
+async def test_ask_while_broker_gone_does_not_raise(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mqtt_mock: MqttMockHAClient
+) -> None:
+    """A failed ask publish is retried by the ask timer, never an unhandled error."""
+    from homeassistant.exceptions import HomeAssistantError
+
+    site = init_integration.runtime_data
+    confirmed = site.resyncs_confirmed
+    mqtt_mock.async_publish.side_effect = HomeAssistantError("not connected")
+    async_dispatcher_send(hass, MQTT_CONNECTION_STATE, True)
+    await hass.async_block_till_done()
+    mqtt_mock.async_publish.side_effect = None
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=ASK_RETRY_DELAYS[0] + 0.1))
+    await hass.async_block_till_done()
+    assert site.resyncs_confirmed == confirmed + 1
