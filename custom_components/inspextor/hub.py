@@ -15,13 +15,12 @@ from uuid import uuid4
 
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
 
 from .commands import CommandKey, CommandTracker
-from .const import ASK_RETRY_DELAYS, DOMAIN, LOGGER, signal_new_device
+from .const import DOMAIN, LOGGER, signal_new_device
 from .payload import (
     MalformedPayload,
     TopicType,
@@ -30,6 +29,7 @@ from .payload import (
     valid_command,
     valid_status,
 )
+from .resync import Resync
 from .sitemap import DeviceSpec, SiteMap, SiteMapError, parse_announcement
 
 
@@ -66,13 +66,9 @@ class InspextorSite:
         self.commands = CommandTracker(hass, self._publish, self._command_changed, timeout, retries)
         self.options: dict[str, Any] = {}  # the entry options this site runs with
         self.ignored_messages = 0
-        self.asks_sent = 0
-        self.resyncs_confirmed = 0
+        self.resync = Resync(hass, base, self._publish_in_background)
         self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
-        self._ask_cid: str | None = None
-        self._ask_attempt = 0
-        self._ask_cancel: CALLBACK_TYPE | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -94,7 +90,7 @@ class InspextorSite:
         """Unsubscribe and cancel timers and pending commands."""
         while self._unsubs:
             self._unsubs.pop()()
-        self._cancel_ask()
+        self.resync.async_cancel()
         self.commands.async_cancel_all()
 
     # -- listeners and state for entities ----------------------------------------------
@@ -132,6 +128,16 @@ class InspextorSite:
     def is_pending(self, path: str, capability: str) -> bool:
         """Whether a command for the capability awaits its confirmation."""
         return self.commands.target((path, capability))[0]
+
+    @property
+    def asks_sent(self) -> int:
+        """How many site-wide asks were published."""
+        return self.resync.asks_sent
+
+    @property
+    def resyncs_confirmed(self) -> int:
+        """How many site-wide asks came back through the subscription."""
+        return self.resync.confirmed
 
     def available(self, path: str) -> bool:
         """Unavailable only once the device said `offline` (or its last will did)."""
@@ -202,31 +208,8 @@ class InspextorSite:
 
     @callback
     def async_resync(self) -> None:
-        """Publish `<base>/ask` until it comes back through our own subscription.
-
-        HA's MQTT client reports "connected" before it has (re)subscribed; an ask sent
-        then would be answered while nobody listens. Seeing our own ask proves the
-        subscription was live when the devices received it.
-        """
-        self._cancel_ask()
-        self._ask_attempt = 0
-        self._send_ask()
-
-    @callback
-    def _send_ask(self, _now: Any = None) -> None:
-        self._ask_cancel = None
-        cid = uuid4().hex
-        self._ask_cid = cid
-        self.asks_sent += 1
-        self._publish_in_background(f"{self.base}/ask", json.dumps({"cid": cid}))
-        if self._ask_attempt < len(ASK_RETRY_DELAYS):
-            delay = ASK_RETRY_DELAYS[self._ask_attempt]
-            self._ask_attempt += 1
-            self._ask_cancel = async_call_later(
-                self.hass, delay, HassJob(self._send_ask, cancel_on_shutdown=True)
-            )
-        else:
-            LOGGER.warning("Site %s: the resync request never came back from the broker", self.base)
+        """Ask every device for its state (see resync.py)."""
+        self.resync.async_start()
 
     @callback
     def _ask_device(self, path: str) -> None:
@@ -234,19 +217,12 @@ class InspextorSite:
         self._publish_in_background(f"{self.base}/{path}/ask", json.dumps({"cid": uuid4().hex}))
 
     @callback
-    def _cancel_ask(self) -> None:
-        if self._ask_cancel is not None:
-            self._ask_cancel()
-            self._ask_cancel = None
-        self._ask_cid = None
-
-    @callback
     def _connection_changed(self, connected: bool) -> None:
         if connected:
             LOGGER.debug("Site %s: MQTT connected, asking every device", self.base)
             self.async_resync()
         else:
-            self._cancel_ask()
+            self.resync.async_cancel()
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -266,7 +242,7 @@ class InspextorSite:
             case TopicType.ANNOUNCE:
                 self._handle_announce(parsed.device, payload)
             case TopicType.ASK if not parsed.device:
-                self._handle_own_ask(payload)
+                self.resync.async_heard(payload)
             case _:
                 pass  # commands (ours or another controller's) and per-device asks
 
@@ -362,62 +338,6 @@ class InspextorSite:
         LOGGER.info("Device %s/%s announced itself as %s", self.base, path, spec.kind)
         async_dispatcher_send(self.hass, signal_new_device(self.entry_id), spec)
         self._ask_device(path)  # its statuses before the announcement were not ours yet
-
-    def _handle_own_ask(self, payload: bytes) -> None:
-        try:
-            cid = json.loads(payload).get("cid")
-        except (ValueError, AttributeError):
-            return
-        if cid is not None and cid == self._ask_cid:
-            self._cancel_ask()
-            self.resyncs_confirmed += 1
-            LOGGER.debug("Site %s: resync request is live on the broker", self.base)
-
-    # -- diagnostics -------------------------------------------------------------------
-
-    def device_diagnostics(self, path: str) -> dict[str, Any]:
-        """What diagnostics show about one device."""
-        spec = self.devices[path]
-        state = self.state(path)
-        return {
-            "path": path,
-            "name": spec.name,
-            "kind": spec.kind.value,
-            "area": spec.area,
-            "subtopics": dict(spec.subtopics),
-            "source": "site_map" if path in self.site_map.devices else "announcement",
-            "announced": path in self.announced,
-            "available": state.available,
-            "reported": dict(state.reported),
-            "malformed": state.malformed,
-            "last_problem": state.last_problem,
-            "pending": {
-                key[1]: pending.target
-                for key, pending in self.commands.pending.items()
-                if key[0] == path
-            },
-        }
-
-    def diagnostics(self) -> dict[str, Any]:
-        """Counters and devices of the whole site."""
-        stats = self.commands.stats
-        return {
-            "base_topic": self.base,
-            "command_timeout": self.commands.timeout,
-            "retries": self.commands.retries,
-            "counters": {
-                "commands_sent": stats.sent,
-                "commands_confirmed": stats.confirmed,
-                "resends": stats.resends,
-                "failures": stats.failures,
-                "pending_commands": len(self.commands.pending),
-                "malformed": sum(state.malformed for state in self.states.values()),
-                "ignored_messages": self.ignored_messages,
-                "asks_sent": self.asks_sent,
-                "resyncs_confirmed": self.resyncs_confirmed,
-            },
-            "devices": [self.device_diagnostics(path) for path in sorted(self.devices)],
-        }
 
 
 type InspextorConfigEntry = ConfigEntry[InspextorSite]
