@@ -304,3 +304,19 @@ async def test_announcement_starts_discovery(
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_MQTT]
     assert flows[0]["context"]["title_placeholders"] == {"base_topic": "inspextor"}
+
+
+async def test_user_while_discovery_in_progress(
+    hass: HomeAssistant, mqtt_mock: MqttMockHAClient
+) -> None:
+    """The same base topic cannot be set up twice at the same time."""
+    discovered = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery()
+    )
+    assert discovered["type"] is FlowResultType.FORM
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: ""}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_in_progress"

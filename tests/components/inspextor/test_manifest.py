@@ -81,6 +81,7 @@ def test_every_translation_key_exists() -> None:
         assert error in en["options"]["error"], error
     for reason in set(re.findall(r'reason="(\w+)"', source)) | {
         "already_configured",
+        "already_in_progress",
         "reconfigure_successful",
     }:
         assert reason in en["config"]["abort"], reason
