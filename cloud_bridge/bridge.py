@@ -21,6 +21,7 @@ from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.publisher import Publisher
 from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
+from cloud_bridge.scoped_intake import ScopedIntake
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SyncEngine
 from cloud_bridge.transport.base import (
@@ -33,6 +34,7 @@ from cloud_bridge.transport.base import (
 _LOGGER = logging.getLogger(__name__)
 KICK_CODE = "duplicate_client_id"
 HOUSEKEEPING_INTERVAL = 600.0
+SCOPE_REFRESH_DELAY = 1.0  # debounce of registry refreshes for unseen entities
 
 
 class Bridge:
@@ -74,6 +76,9 @@ class Bridge:
             low_window=config.low_window,
             on_error=self.report_error,
         )
+        self.intake = ScopedIntake(self.sync, self._schedule_scope_refresh)
+        self.scope_refresh_delay = SCOPE_REFRESH_DELAY
+        self._scope_refresh: asyncio.Task[Any] | None = None
         self.activation = ActivationManager(
             self.store,
             self.topics,
@@ -113,6 +118,7 @@ class Bridge:
         self._connect_task: asyncio.Task[None] | None = None
         self._resync_lock = asyncio.Lock()
         self.resyncs = 0
+        self.scope_refreshes = 0
         self.received: dict[str, int] = {}
 
     # --- errors ---------------------------------------------------------------------
@@ -133,8 +139,12 @@ class Bridge:
         await self._open_store()
         with contextlib.suppress(StorageError):
             await self.ping.load()
+        try:
+            self.intake.exposed = frozenset(await self.store.exposure())
+        except StorageError as err:
+            self.report_error(err.code, str(err))
         self.transport.set_handlers(self._on_message, self._on_connection)
-        self.ha.set_handlers(self.sync.on_state, self._on_ha_connected)
+        self.ha.set_handlers(self.intake.on_state, self._on_ha_connected)
         self.sync.start()
         if self.api is not None:
             await self.api.start()
@@ -272,8 +282,25 @@ class Bridge:
 
     # --- actions (also the local API's BridgeControl) -----------------------------------
 
+    def _schedule_scope_refresh(self) -> None:
+        if self._scope_refresh is None or self._scope_refresh.done():
+            self._scope_refresh = asyncio.create_task(self._refresh_later(), name="scope-refresh")
+            self._tasks.add(self._scope_refresh)
+            self._scope_refresh.add_done_callback(self._tasks.discard)
+
+    async def _refresh_later(self) -> None:
+        await asyncio.sleep(self.scope_refresh_delay)
+        await self.refresh_scope()
+
     async def resync(self) -> dict[str, Any]:
-        """Queue a structure snapshot and every current state (unconditional)."""
+        """Queue a structure snapshot and every in-scope state (unconditional)."""
+        return await self._sync_from_ha(full=True)
+
+    async def refresh_scope(self) -> dict[str, Any]:
+        """Reread the registry; send the structure if it changed and states new to the scope."""
+        return await self._sync_from_ha(full=False)
+
+    async def _sync_from_ha(self, *, full: bool) -> dict[str, Any]:
         async with self._resync_lock:
             if not self.ha.connected:
                 self._ha_error_check()
@@ -284,19 +311,18 @@ class Bridge:
             except HAError as err:
                 self.report_error(f"ha_{err.code}", f"Home Assistant: {err}")
                 return {"ok": False, "reason": str(err)}
-            self.sync.queue_snapshot(registry.areas, registry.devices, registry.entities)
-            for state in states:
-                entity_id = state.get("entity_id")
-                if isinstance(entity_id, str):
-                    self.sync.on_state(entity_id, state)
+            queued = self.intake.apply(registry, states, full=full)
             try:
                 await self.sync.flush()
             except StorageError as err:
                 self.report_error(err.code, str(err))
-            self.resyncs += 1
-            if not self._online:
-                self._offline_resync_queued = True
-            return {"ok": True, "entities": len(states)}
+            if not full:
+                self.scope_refreshes += 1
+            else:
+                self.resyncs += 1
+                if not self._online:
+                    self._offline_resync_queued = True
+            return {"ok": True, "entities": queued}
 
     async def activate(self) -> dict[str, Any]:
         """Activate the instance with the cloud."""
@@ -319,8 +345,14 @@ class Bridge:
         return await self.store.exposure()
 
     async def set_exposure(self, entities: list[str]) -> list[str]:
-        """Replace the allow-list."""
-        return await self.store.set_exposure(entities)
+        """Replace the allow-list; the sync scope follows it at once."""
+        stored = await self.store.set_exposure(entities)
+        self.intake.exposed = frozenset(stored)
+        if not (await self.refresh_scope())["ok"]:
+            self.intake.rescope()  # HA is away: its next connect resyncs the states
+            with contextlib.suppress(StorageError):
+                await self.sync.flush()
+        return stored
 
     async def status(self) -> dict[str, Any]:
         """The status document of the local API."""

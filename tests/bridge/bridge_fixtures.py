@@ -110,6 +110,12 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
+def own_entities(fake_ha: FakeHA, *entity_ids: str, device_id: str | None = None) -> None:
+    """Register entities as the InspeXtor integration's own (in the bridge's sync scope)."""
+    for entity_id in entity_ids:
+        fake_ha.add_entity(entity_id, device_id=device_id, platform="inspextor")
+
+
 def bridge_config(
     tmp_path: Path, broker: Broker, fake_ha: FakeHA, **overrides: Any
 ) -> BridgeConfig:
@@ -174,6 +180,7 @@ async def start_harness(
         ha = HAWebSocketClient(session, config.ha_url, config.ha_token, reconnect_min=0.05)
         transport = MqttTransport(config.endpoint, config.port, config.client_id)
         bridge = Bridge(config, transport=transport, ha=ha, api_token="local-api-token")
+        bridge.scope_refresh_delay = 0.1
         await bridge.start()
         try:
             await wait_for(lambda: bridge.transport.connected, what="bridge connected")

@@ -77,6 +77,7 @@ class FakeHomeAssistant:
         self.calls: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
         self.on_state: StateHandler | None = None
         self.on_connected: ConnectedHandler | None = None
+        self.own_entities: set[str] = set()
 
     def set_handlers(self, on_state: StateHandler, on_connected: ConnectedHandler) -> None:
         self.on_state = on_state
@@ -102,7 +103,12 @@ class FakeHomeAssistant:
     async def get_registry(self) -> RegistrySnapshot:
         if self.fail_reads:
             raise self.fail_reads
-        return RegistrySnapshot()
+        entities = [{"entity_id": e, "platform": "inspextor"} for e in sorted(self.own_entities)]
+        return RegistrySnapshot(entities=entities)
+
+    def own(self, *entity_ids: str) -> None:
+        """Register entities as the InspeXtor integration's own (in the sync scope)."""
+        self.own_entities.update(entity_ids)
 
     async def call_service(
         self,
@@ -118,4 +124,5 @@ class FakeHomeAssistant:
         return None
 
     def set(self, entity_id: str, state: str, **attributes: Any) -> None:
+        self.own_entities.add(entity_id)
         self.states[entity_id] = {"entity_id": entity_id, "state": state, "attributes": attributes}

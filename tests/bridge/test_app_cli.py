@@ -104,6 +104,7 @@ def test_make_transport(tmp_path: Path) -> None:
 async def test_run_serves_until_stopped(tmp_path: Path, broker, fake_ha) -> None:
     config = bridge_config(tmp_path / "data", broker, fake_ha)
     peer = await start_cloud_peer(broker)
+    fake_ha.add_entity("light.kitchen", platform="inspextor")
     fake_ha.set_state("light.kitchen", "on")
     stop = asyncio.Event()
     root = logging.getLogger()

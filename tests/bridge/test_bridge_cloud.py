@@ -10,6 +10,7 @@ from cloud_bridge.protocol.packets import ActivationAction, activation_reply
 from tests.bridge.bridge_fixtures import (
     CONTRACT,
     BridgeHarness,
+    own_entities,
     success_reply,
     wait_for,
 )
@@ -98,7 +99,8 @@ async def test_connect_resyncs_structure_and_states(tmp_path, broker, fake_ha) -
 
     fake_ha.add_area("kitchen", "Kitchen")
     fake_ha.add_device("dev1", "Lamp", area_id="kitchen")
-    fake_ha.add_entity("light.kitchen", device_id="dev1")
+    fake_ha.add_entity("light.kitchen", device_id="dev1", platform="inspextor")
+    own_entities(fake_ha, "sensor.temp")
     fake_ha.set_state("light.kitchen", "on", {"brightness": 200})
     fake_ha.set_state("sensor.temp", "21.5", {"unit_of_measurement": "°C"})
     fake_ha.set_state("sun.sun", "above_horizon")
@@ -121,6 +123,8 @@ async def test_connect_resyncs_structure_and_states(tmp_path, broker, fake_ha) -
 async def test_high_lane_coalesces_and_numbers(harness: BridgeHarness) -> None:
     await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
     await wait_for(lambda: harness.cloud.records("structure"), what="snapshot")
+    own_entities(harness.ha, "light.a", "switch.b")
+    await harness.bridge.refresh_scope()
     for level in range(1, 21):
         harness.ha.set_state("light.a", "on", {"brightness": level})
     harness.ha.set_state("switch.b", "off")
@@ -145,6 +149,8 @@ async def test_high_lane_coalesces_and_numbers(harness: BridgeHarness) -> None:
 
 async def test_low_lane_batches_in_its_window_in_order(harness: BridgeHarness) -> None:
     await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
+    own_entities(harness.ha, "sensor.power")
+    await harness.bridge.refresh_scope()
     for value in range(30):
         harness.ha.set_state("sensor.power", str(value))
     records = await wait_for(
@@ -166,6 +172,8 @@ async def test_low_lane_batches_in_its_window_in_order(harness: BridgeHarness) -
 @pytest.mark.parametrize("count", [400])
 async def test_every_publish_fits_128_kb(harness: BridgeHarness, count: int) -> None:
     await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
+    own_entities(harness.ha, *(f"sensor.s{i}" for i in range(count)))
+    await harness.bridge.refresh_scope()
     for i in range(count):
         harness.ha.set_state(f"sensor.s{i}", "1", {"blob": os.urandom(600).hex()})
     await wait_for(
@@ -178,6 +186,7 @@ async def test_every_publish_fits_128_kb(harness: BridgeHarness, count: int) -> 
 
 async def test_removed_entity_is_synced_as_null_state(harness: BridgeHarness) -> None:
     await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
+    own_entities(harness.ha, "light.gone")
     harness.ha.set_state("light.gone", "on")
     await wait_for(
         lambda: any(r["entity_id"] == "light.gone" for r in harness.cloud.records("high")),

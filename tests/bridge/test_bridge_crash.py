@@ -90,6 +90,8 @@ async def test_sigkill_mid_flood_loses_nothing(tmp_path: Path, broker: Broker, f
     config = write_config(tmp_path, broker, fake_ha, port)
     log = tmp_path / "bridge.log"
     sensors = [f"sensor.s{i}" for i in range(20)]
+    for entity_id in [*sensors, "light.l"]:
+        fake_ha.add_entity(entity_id, platform="inspextor")
     async with aiohttp.ClientSession() as session:
 
         async def ready() -> dict:

@@ -104,6 +104,7 @@ async def test_resync_reports_ha_errors(tmp_path: Path) -> None:
 
 async def test_outbox_write_failure_keeps_bridge_up(tmp_path: Path) -> None:
     bridge, transport, ha = make_bridge(tmp_path)
+    ha.own("light.x")
     await bridge.start()
     try:
         original = bridge.store.enqueue
@@ -129,6 +130,7 @@ async def test_outbox_write_failure_keeps_bridge_up(tmp_path: Path) -> None:
 
 async def test_sync_pauses_while_publishing_fails(tmp_path: Path) -> None:
     bridge, transport, ha = make_bridge(tmp_path)
+    ha.own("switch.s")
     await bridge.start()
     try:
         await wait_for(lambda: topics(transport), what="the initial snapshot")
