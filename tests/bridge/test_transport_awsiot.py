@@ -16,7 +16,6 @@ from tests.helpers.certs import PKI, make_pki
 from tests.helpers.mosquitto import Broker, free_port, running_broker
 
 # Run as root, mosquitto drops to user "mosquitto", which cannot read pytest's tmp dirs.
-AS_ROOT = "user root\n" if os.geteuid() == 0 else ""
 
 
 async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -44,7 +43,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
 
 @pytest.fixture
 def broker(pki: PKI) -> Iterator[Broker]:
-    with running_broker(tls=pki.broker_files, extra_conf=AS_ROOT) as b:
+    with running_broker(tls=pki.broker_files) as b:
         yield b
 
 

@@ -18,7 +18,6 @@ from tests.helpers.mosquitto import Broker, free_port, running_broker
 
 # Run as root, mosquitto drops to user "mosquitto", which cannot read pytest's private
 # tmp dirs; keep the invoking user so it can read the certificates and password file.
-AS_ROOT = "user root\n" if os.geteuid() == 0 else ""
 
 
 async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -223,7 +222,7 @@ def password_broker(tmp_path: Path) -> Iterator[Broker]:
         capture_output=True,
     )
     passwd.chmod(0o600)
-    conf = f"{AS_ROOT}password_file {passwd}\nallow_anonymous false\n"
+    conf = f"password_file {passwd}\nallow_anonymous false\n"
     with running_broker(extra_conf=conf) as b:
         yield b
 
@@ -247,7 +246,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
 
 @pytest.fixture
 def tls_broker(pki: PKI) -> Iterator[Broker]:
-    with running_broker(tls=pki.broker_files, extra_conf=AS_ROOT) as b:
+    with running_broker(tls=pki.broker_files) as b:
         yield b
 
 
