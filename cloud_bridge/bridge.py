@@ -367,6 +367,8 @@ class Bridge:
         diagnosis = getattr(self.transport, "diagnosis", None)
         kick = self._kick_loop or getattr(diagnosis, "code", None) == KICK_CODE
         return {
+            "contract_id": self.config.contract_id,
+            "instance_id": self.config.instance_id,
             "cloud_connected": self.transport.connected,
             "ha_connected": self.ha.connected,
             "activation": {

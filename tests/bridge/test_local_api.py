@@ -80,6 +80,9 @@ async def test_status_and_actions(harness: BridgeHarness) -> None:
     async with harness.session.get(harness.api_url + "/api/status", headers=GOOD) as resp:
         status = await resp.json()
     assert status["cloud_connected"] is True
+    # the integration keys its bridge entry on these
+    assert status["contract_id"] == harness.bridge.config.contract_id
+    assert status["instance_id"] == harness.bridge.config.instance_id
     assert status["activation"]["state"] == "never"
     assert set(status["outbox"]) == {"structure", "high", "low", "dropped_low"}
     assert status["kick_loop"] is False
