@@ -23,11 +23,10 @@ from awsiot import mqtt_connection_builder
 
 from cloud_bridge.transport.base import (
     ConnectionEvent,
-    ConnectionHandler,
     ConnectionState,
-    MessageHandler,
     TransportError,
 )
+from cloud_bridge.transport.common import TransportCore
 from cloud_bridge.transport.diagnosis import Diagnosis, KickLoopDetector, explain_aws_error
 from cloud_bridge.transport.tls import missing_files
 
@@ -54,7 +53,7 @@ def _explain(err: BaseException) -> Diagnosis:
     return Diagnosis("transport_error", f"connection failed: {err}")
 
 
-class AwsIotTransport:
+class AwsIotTransport(TransportCore):
     """An MQTT 3.1.1 connection to AWS IoT Core with an X.509 device certificate."""
 
     def __init__(  # noqa: PLR0917 - the signature the bridge config maps onto
@@ -91,37 +90,14 @@ class AwsIotTransport:
         self._reconnect_max = reconnect_max
         self._connect_timeout = connect_timeout
         self._ack_timeout = ack_timeout
-        self._detector = kick_detector or KickLoopDetector(client_id)
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__(client_id, kick_detector)
         self._connection: mqtt.Connection | None = None
-        self._on_message_cb: MessageHandler | None = None
-        self._on_connection_cb: ConnectionHandler | None = None
-        self._connected = False
         self._stopping = True
-        self._subscriptions: dict[str, int] = {}
-        self._active_subs: set[str] = set()
         self._pending: set[asyncio.Future[Any]] = set()
         self._last_failure: Diagnosis | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------- public API
-
-    @property
-    def connected(self) -> bool:
-        """True while the connection is up."""
-        return self._connected
-
-    @property
-    def diagnosis(self) -> Diagnosis | None:
-        """The standing diagnosis (duplicate client id), None once connected stably."""
-        if self._loop is not None:
-            self._detector.stable_check(self._loop.time())
-        return self._detector.diagnosis
-
-    def set_handlers(self, on_message: MessageHandler, on_connection: ConnectionHandler) -> None:
-        """Register the callbacks (both run on the loop)."""
-        self._on_message_cb = on_message
-        self._on_connection_cb = on_connection
 
     async def connect(self) -> None:
         """Connect; raise TransportError with a clear reason (files checked first)."""
@@ -276,24 +252,12 @@ class AwsIotTransport:
         self._connected = True
         self._last_failure = None
         self._detector.connected(self._loop.time())
-        if not session_present:
-            self._active_subs.clear()
-        for topic, qos in list(self._subscriptions.items()):
-            if topic in self._active_subs:
-                continue
+        for topic, qos in self._topics_to_restore(session_present):
             try:
                 await self._subscribe(topic, qos)
             except TransportError as err:
                 _LOGGER.warning("Resubscribing after connect failed: %s", err)
-        diag = self._detector.diagnosis
-        self._emit(
-            ConnectionEvent(
-                ConnectionState.CONNECTED,
-                session_present=session_present,
-                reason=diag.reason if diag else None,
-                code=diag.code if diag else None,
-            )
-        )
+        self._emit_connected(session_present)
 
     def _fail_pending(self) -> None:
         for future in list(self._pending):
@@ -301,14 +265,6 @@ class AwsIotTransport:
                 future.set_exception(
                     TransportError("connection lost before the broker acknowledged", "lost")
                 )
-
-    def _emit(self, event: ConnectionEvent) -> None:
-        if self._on_connection_cb is None:
-            return
-        try:
-            self._on_connection_cb(event)
-        except Exception:
-            _LOGGER.exception("Connection handler failed")
 
     # ------------------------------------- awscrt thread -> loop (never block here)
     # These run on awscrt's native event-loop thread, which coverage's default tracer

@@ -22,11 +22,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from cloud_bridge.transport.base import (
     ConnectionEvent,
-    ConnectionHandler,
     ConnectionState,
-    MessageHandler,
     TransportError,
 )
+from cloud_bridge.transport.common import TransportCore
 from cloud_bridge.transport.diagnosis import (
     Diagnosis,
     KickLoopDetector,
@@ -42,7 +41,7 @@ _LOGGER = logging.getLogger(__name__)
 type _Socket = Any  # paho's SocketLike (socket, SSLSocket or its websocket wrapper)
 
 
-class MqttTransport:
+class MqttTransport(TransportCore):
     """An MQTT 3.1.1 connection to a broker (Mosquitto, or AWS IoT Core via its endpoint)."""
 
     def __init__(
@@ -71,7 +70,7 @@ class MqttTransport:
         self._reconnect_max = reconnect_max
         self._connect_timeout = connect_timeout
         self._ack_timeout = ack_timeout
-        self._detector = kick_detector or KickLoopDetector(client_id)
+        super().__init__(client_id, kick_detector)
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -91,10 +90,6 @@ class MqttTransport:
         self._client.on_socket_unregister_write = self._on_socket_unregister_write
         self._client.on_socket_open = self._on_socket_open
         self._client.on_socket_register_write = self._on_socket_register_write
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._on_message_cb: MessageHandler | None = None
-        self._on_connection_cb: ConnectionHandler | None = None
-        self._connected = False
         self._stopping = True
         self._connected_at = 0.0
         self._backoff_step = 0
@@ -102,29 +97,11 @@ class MqttTransport:
         self._closed: asyncio.Future[None] | None = None
         self._pending_pub: dict[int, asyncio.Future[None]] = {}
         self._pending_sub: dict[int, asyncio.Future[list[ReasonCode]]] = {}
-        self._subscriptions: dict[str, int] = {}
-        self._active_subs: set[str] = set()
         self._misc_timer: asyncio.TimerHandle | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._connecting: asyncio.Future[None] | None = None
 
     # ----------------------------------------------------------------- public API
-
-    @property
-    def connected(self) -> bool:
-        """True while the connection is up."""
-        return self._connected
-
-    @property
-    def diagnosis(self) -> Diagnosis | None:
-        """The standing diagnosis (duplicate client id), None once connected stably."""
-        self._detector.stable_check(self._now())
-        return self._detector.diagnosis
-
-    def set_handlers(self, on_message: MessageHandler, on_connection: ConnectionHandler) -> None:
-        """Register the callbacks (both run on the loop)."""
-        self._on_message_cb = on_message
-        self._on_connection_cb = on_connection
 
     async def connect(self) -> None:
         """Connect once; raise TransportError with a clear reason; then keep reconnecting."""
@@ -197,9 +174,6 @@ class MqttTransport:
 
     # ------------------------------------------------------------ connecting
 
-    def _now(self) -> float:
-        return self._loop.time() if self._loop is not None else 0.0
-
     async def _attempt(self) -> None:
         """One connection attempt; on success subscriptions are restored and CONNECTED sent."""
         loop = self._loop
@@ -235,27 +209,12 @@ class MqttTransport:
         self._connected = True
         self._connected_at = self._now()
         self._detector.connected(self._connected_at)
-        topics = [
-            (topic, qos)
-            for topic, qos in self._subscriptions.items()
-            if not session_present or topic not in self._active_subs
-        ]
-        if not session_present:
-            self._active_subs.clear()
-        if topics:
+        if topics := self._topics_to_restore(session_present):
             try:
                 await self._subscribe_many(topics)
             except TransportError as err:
                 _LOGGER.warning("Resubscribing after connect failed: %s", err)
-        diag = self._detector.diagnosis
-        self._emit(
-            ConnectionEvent(
-                ConnectionState.CONNECTED,
-                session_present=session_present,
-                reason=diag.reason if diag else None,
-                code=diag.code if diag else None,
-            )
-        )
+        self._emit_connected(session_present)
 
     async def _subscribe_many(self, topics: list[tuple[str, int]]) -> None:
         assert self._loop is not None
@@ -396,14 +355,6 @@ class MqttTransport:
         future = self._pending_sub.get(mid)
         if future is not None and not future.done():
             future.set_result(reasons)
-
-    def _emit(self, event: ConnectionEvent) -> None:
-        if self._on_connection_cb is None:
-            return
-        try:
-            self._on_connection_cb(event)
-        except Exception:
-            _LOGGER.exception("Connection handler failed")
 
     # ------------------------------------------------ socket <-> asyncio plumbing
 
