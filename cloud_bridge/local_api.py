@@ -93,7 +93,7 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
         body = await request.read()
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return _error(400, "invalid_json", "the body must be JSON")
         entities = data.get("entities") if isinstance(data, dict) else None
         if not isinstance(entities, list) or len(entities) > MAX_EXPOSED:

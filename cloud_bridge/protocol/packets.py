@@ -30,6 +30,8 @@ def decode(payload: bytes | str) -> JSONDict:
     """Parse a payload into a JSON object, or raise PacketError."""
     try:
         obj = json.loads(payload)
+    except RecursionError:
+        raise PacketError("payload is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as err:
         raise PacketError(f"payload is not valid JSON: {err}") from None
     if not isinstance(obj, dict):

@@ -192,6 +192,8 @@ def unzip_records(content_b64: str) -> list[Record]:
         raise PacketError("content is not a valid zip archive") from None
     try:
         items = json.loads(data)
+    except RecursionError:
+        raise PacketError("records.json is nested too deeply") from None
     except ValueError:
         raise PacketError("records.json is not valid JSON") from None
     if not isinstance(items, list):
