@@ -133,5 +133,6 @@ async def test_commands_while_ha_is_down_are_answered_never_run_late(
     assert not unanswered
     for results in finals.values():
         assert results[0]["status"] == "failed", results
-        assert isinstance(results[0]["reason"], str) and results[0]["reason"], results
+        assert isinstance(results[0]["reason"], str), results
+        assert results[0]["reason"], results
     assert calls == []  # nothing ran after HA came back, least of all past its TTL

@@ -110,7 +110,7 @@ async def test_sigkill_during_flood_loses_and_duplicates_nothing(
     assert status["outbox"]["dropped_low"] == 0
     assert not missing_low, f"low records numbered but never at the cloud: {sorted(missing_low)}"
     # coalesced high records may be superseded in the outbox, but the newest state arrives
-    assert not wrong_lights, {l: ledger.latest_states().get(l) for l in wrong_lights}
+    assert not wrong_lights, {e: ledger.latest_states().get(e) for e in wrong_lights}
     latest = {r["entity_id"]: r for r in ledger.lane("high")}
     for light in LIGHTS:
         assert latest[light]["attributes"] == fake_ha.states[light]["attributes"]
