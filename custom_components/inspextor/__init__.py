@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from homeassistant.components import mqtt
-from homeassistant.const import Platform
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
+from .bridge_api import BridgeClient, BridgeError
+from .bridge_coordinator import BridgeConfigEntry, BridgeCoordinator
+from .bridge_repairs import async_delete_issues
 from .const import (
     CONF_BASE_TOPIC,
     CONF_COMMAND_TIMEOUT,
     CONF_ENTRY_TYPE,
+    CONF_EXPOSED_ENTITIES,
     CONF_RETRIES,
     CONF_SITE_MAP,
     DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_RETRIES,
     DOMAIN,
+    ENTRY_TYPE_BRIDGE,
     ENTRY_TYPE_SITE,
     MANUFACTURER,
+    is_bridge_entry,
 )
 from .hub import InspextorConfigEntry, InspextorSite
 from .services import async_setup_services
@@ -29,6 +39,11 @@ PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.COVER,
     Platform.LIGHT,
+    Platform.SENSOR,
+]
+BRIDGE_PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.SENSOR,
 ]
 
@@ -42,10 +57,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
-    """Set up an entry; `entry_type` says which kind (only sites exist so far)."""
+    """Set up an entry; `entry_type` says which kind: a site or the cloud bridge."""
     entry_type = entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE)
     if entry_type == ENTRY_TYPE_SITE:
         return await _async_setup_site(hass, entry)
+    if entry_type == ENTRY_TYPE_BRIDGE:
+        return await _async_setup_bridge(hass, cast(BridgeConfigEntry, entry))
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unknown_entry_type",
@@ -89,6 +106,30 @@ async def _async_setup_site(hass: HomeAssistant, entry: InspextorConfigEntry) ->
     return True
 
 
+async def _async_setup_bridge(hass: HomeAssistant, entry: BridgeConfigEntry) -> bool:
+    """Poll the bridge's status and tell it which entities the cloud may control."""
+    client = BridgeClient(
+        async_get_clientsession(hass),
+        entry.data[CONF_HOST],
+        int(entry.data[CONF_PORT]),
+        entry.data[CONF_TOKEN],
+    )
+    coordinator = BridgeCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    # The integration is the source of truth for the allow-list (none until the user picks).
+    try:
+        await client.set_exposure(list(entry.options.get(CONF_EXPOSED_ENTITIES, [])))
+    except BridgeError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="exposure_failed",
+            translation_placeholders={"reason": str(err)},
+        ) from err
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, BRIDGE_PLATFORMS)
+    return True
+
+
 async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntry) -> None:
     """Options changed (site map, timeout, retries): reload the site.
 
@@ -99,14 +140,26 @@ async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntr
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
-    """Unload a site."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload a site or the bridge."""
+    platforms = BRIDGE_PLATFORMS if is_bridge_entry(entry) else PLATFORMS
+    return await hass.config_entries.async_unload_platforms(entry, platforms)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A removed bridge entry takes its repair issues with it."""
+    if is_bridge_entry(entry):
+        async_delete_issues(hass, entry)
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: InspextorConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
-    """Allow removing a device only when the site map and announcements no longer have it."""
+    """Allow removing a device only when the site map and announcements no longer have it.
+
+    The bridge's one device lives as long as its entry.
+    """
+    if is_bridge_entry(entry):
+        return False
     site = entry.runtime_data
     for domain, identifier in device_entry.identifiers:
         if domain != DOMAIN or identifier == site.base:

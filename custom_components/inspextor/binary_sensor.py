@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -15,6 +15,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .bridge_binary_sensor import async_setup_bridge_binary_sensors
+from .bridge_coordinator import BridgeConfigEntry
+from .const import is_bridge_entry
 from .entity import InspextorEntity, async_setup_platform
 from .hub import InspextorConfigEntry, InspextorSite
 from .sitemap import DeviceSpec, Kind
@@ -56,6 +59,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up InspeXtor binary sensors."""
+    if is_bridge_entry(entry):
+        await async_setup_bridge_binary_sensors(
+            hass, cast(BridgeConfigEntry, entry), async_add_entities
+        )
+        return
     async_setup_platform(hass, entry, async_add_entities, _entities)
 
 

@@ -1,4 +1,7 @@
-"""Config flow: one entry per site (base topic), options for the site map and commands."""
+"""Config flow: one entry per site (base topic) or cloud bridge; their options.
+
+The user step is a menu: a site (here) or the cloud bridge (bridge_flow.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from typing import Any
 
 from homeassistant.config_entries import (
     ConfigEntry,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
 )
@@ -23,6 +25,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
 
+from .bridge_flow import BridgeConfigFlowSteps, BridgeOptionsFlow
 from .const import (
     CONF_BASE_TOPIC,
     CONF_COMMAND_TIMEOUT,
@@ -35,6 +38,7 @@ from .const import (
     DEFAULT_RETRIES,
     DOMAIN,
     ENTRY_TYPE_SITE,
+    is_bridge_entry,
 )
 from .sitemap import SiteMapError, parse_site_map, validate_path
 
@@ -96,19 +100,25 @@ def _options(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Set up an InspeXtor site."""
+class InspextorConfigFlow(BridgeConfigFlowSteps, domain=DOMAIN):
+    """Set up an InspeXtor site or the cloud bridge."""
 
     VERSION = 1
     _discovered_base: str = DEFAULT_BASE_TOPIC
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> InspextorOptionsFlow:
-        """The options flow of a site."""
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """The options flow of a site or of the bridge."""
+        if is_bridge_entry(config_entry):
+            return BridgeOptionsFlow()
         return InspextorOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A site or the cloud bridge."""
+        return self.async_show_menu(step_id="user", menu_options=["site", "bridge"])
+
+    async def async_step_site(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Name, base topic and site map of a site."""
         if not self.hass.config_entries.async_entries("mqtt"):
             return self.async_abort(reason="mqtt_not_configured")
@@ -133,7 +143,7 @@ class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         schema = _site_schema().extend({vol.Optional(CONF_SITE_MAP, default=""): SITE_MAP_SELECTOR})
         return self.async_show_form(
-            step_id="user",
+            step_id="site",
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
             description_placeholders=placeholders,
@@ -169,8 +179,13 @@ class InspextorConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change a site's name or base topic (registry entries follow the new topic)."""
+        """Change a site's name or base topic (registry entries follow the new topic).
+
+        The bridge: its host, port or token.
+        """
         entry = self._get_reconfigure_entry()
+        if is_bridge_entry(entry):
+            return await self.async_reconfigure_bridge(entry, user_input)
         errors: dict[str, str] = {}
         if user_input is not None:
             base = _check_base_topic(user_input, errors)

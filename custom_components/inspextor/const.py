@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
 
 DOMAIN: Final = "inspextor"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "InspeXtor"
 
-# Entry data. `entry_type` lets one domain hold two kinds of entries: a local site (this
-# module) and, later, the cloud bridge. Setup branches on it.
+# Entry data. `entry_type` lets one domain hold two kinds of entries: a local site and the
+# cloud bridge (the add-on's local API). Setup branches on it.
 CONF_ENTRY_TYPE: Final = "entry_type"
 ENTRY_TYPE_SITE: Final = "site"
+ENTRY_TYPE_BRIDGE: Final = "bridge"
 CONF_BASE_TOPIC: Final = "base_topic"
+# A bridge entry's data holds CONF_HOST, CONF_PORT and CONF_TOKEN (homeassistant.const).
 
 # Entry options.
 CONF_SITE_MAP: Final = "site_map"
 CONF_COMMAND_TIMEOUT: Final = "command_timeout"
 CONF_RETRIES: Final = "retries"
+
+# Bridge entry options: the entities the cloud may control (the bridge's allow-list).
+CONF_EXPOSED_ENTITIES: Final = "exposed_entities"
+
+DEFAULT_BRIDGE_PORT: Final = 9998
+BRIDGE_NAME: Final = "InspeXtor cloud bridge"
+BRIDGE_SCAN_INTERVAL: Final = timedelta(seconds=15)
+# A repair issue warns this long before the bridge's certificate expires.
+CERTIFICATE_WARNING: Final = timedelta(days=30)
 
 DEFAULT_BASE_TOPIC: Final = "inspextor"
 DEFAULT_NAME: Final = "InspeXtor"
@@ -39,3 +54,8 @@ ATTR_PENDING: Final = "pending"
 def signal_new_device(entry_id: str) -> str:
     """Dispatcher signal sent when an announced device joins a site."""
     return f"{DOMAIN}_new_device_{entry_id}"
+
+
+def is_bridge_entry(entry: ConfigEntry) -> bool:
+    """A cloud bridge entry (not a site)."""
+    return bool(entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE) == ENTRY_TYPE_BRIDGE)

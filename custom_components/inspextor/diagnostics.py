@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
-from .const import CONF_SITE_MAP, DOMAIN
+from .bridge_coordinator import BridgeConfigEntry
+from .const import CONF_SITE_MAP, DOMAIN, is_bridge_entry
 from .hub import InspextorConfigEntry, InspextorSite
 
 # Names and areas say who lives where; the site map holds both.
 TO_REDACT = {"name", "area", "title", CONF_SITE_MAP}
+# The bridge's API token; the instance password never leaves the bridge.
+BRIDGE_TO_REDACT = {CONF_TOKEN}
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: InspextorConfigEntry
 ) -> dict[str, Any]:
-    """The site: entry, counters (malformed, pending, resends, failures) and devices."""
+    """The site: entry, counters (malformed, pending, resends, failures) and devices.
+
+    The bridge: entry (token redacted) and its last status.
+    """
+    if is_bridge_entry(entry):
+        return bridge_diagnostics(cast(BridgeConfigEntry, entry))
     return async_redact_data(
         {
             "entry": {
@@ -36,6 +45,8 @@ async def async_get_device_diagnostics(
     hass: HomeAssistant, entry: InspextorConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
     """One device: what the site knows about it (the hub device: the site's counters)."""
+    if is_bridge_entry(entry):
+        return bridge_diagnostics(cast(BridgeConfigEntry, entry))
     site = entry.runtime_data
     for domain, identifier in device.identifiers:
         if domain != DOMAIN:
@@ -90,3 +101,20 @@ def site_diagnostics(site: InspextorSite) -> dict[str, Any]:
         },
         "devices": [device_diagnostics(site, path) for path in sorted(site.devices)],
     }
+
+
+def bridge_diagnostics(entry: BridgeConfigEntry) -> dict[str, Any]:
+    """The bridge entry and the bridge's last status."""
+    coordinator = entry.runtime_data
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "last_update_success": coordinator.last_update_success,
+            "status": coordinator.data,
+        },
+        BRIDGE_TO_REDACT,
+    )

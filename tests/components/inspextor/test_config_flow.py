@@ -1,8 +1,13 @@
-"""Config flow: user step, site map errors, unique base topic, options, reconfigure."""
+"""Config flow of a site: menu → site step, site map errors, unique base topic, options, reconfigure."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import SOURCE_MQTT, SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_MQTT,
+    SOURCE_USER,
+    ConfigEntryState,
+    ConfigFlowResult,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -23,11 +28,21 @@ from custom_components.inspextor.const import (
 GOOD_MAP = "devices:\n  b5ea3f/42:\n    name: Kitchen light\n    kind: light\n"
 
 
+async def _site_form(hass: HomeAssistant) -> ConfigFlowResult:
+    """Start the user flow and choose a site in its menu."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["site", "bridge"]
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "site"}
+    )
+
+
 async def test_user_creates_site(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
     """A site is created with its base topic as unique id and `entry_type: site`."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "site"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {"name": " Home ", CONF_BASE_TOPIC: "/site/a/", CONF_SITE_MAP: GOOD_MAP},
@@ -49,7 +64,7 @@ async def test_user_creates_site(hass: HomeAssistant, mqtt_mock: MqttMockHAClien
 
 async def test_user_without_mqtt_aborts(hass: HomeAssistant) -> None:
     """The devices speak MQTT: without HA's MQTT integration there is nothing to do."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "mqtt_not_configured"
 
@@ -94,7 +109,7 @@ async def test_user_site_map_errors(
     detail: str,
 ) -> None:
     """Each site map problem is a field error naming the device path and the problem."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: site_map}
     )
@@ -116,7 +131,7 @@ async def test_user_invalid_base_topic(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, base: str
 ) -> None:
     """Wildcards or empty levels in the base topic are refused."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: base, CONF_SITE_MAP: ""}
     )
@@ -129,7 +144,7 @@ async def test_user_already_configured(
 ) -> None:
     """One entry per base topic."""
     mock_config_entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: ""}
     )
@@ -314,7 +329,7 @@ async def test_user_while_discovery_in_progress(
         DOMAIN, context={"source": SOURCE_MQTT}, data=_discovery()
     )
     assert discovered["type"] is FlowResultType.FORM
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _site_form(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: ""}
     )

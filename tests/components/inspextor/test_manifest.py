@@ -84,9 +84,15 @@ def test_every_translation_key_exists() -> None:
         "already_in_progress",
         "reconfigure_successful",
     }:
-        assert reason in en["config"]["abort"], reason
+        assert reason in en["config"]["abort"] or reason in en["options"]["abort"], reason
     for step in re.findall(r'step_id="(\w+)"', source):
         assert step in en["config"]["step"] or step in en["options"]["step"], step
+    for error in set(re.findall(r'errors\[[^]]+\] = "(\w+)"', source)):
+        assert error in en["config"]["error"] or error in en["options"]["error"], error
+    assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "bridge"}
+    assert set(en["options"]["step"]["init"]["menu_options"]) == {"exposure", "deregister"}
+    for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
+        assert en["issues"][issue]["title"] and en["issues"][issue]["description"], issue
 
 
 def test_entity_translations_and_icons() -> None:

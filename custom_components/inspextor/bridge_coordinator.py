@@ -1,0 +1,84 @@
+"""The cloud bridge entry: poll the bridge's status, keep repair issues in step with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .bridge_api import BridgeAuthError, BridgeClient, BridgeError
+from .bridge_repairs import async_update_issues
+from .const import BRIDGE_NAME, BRIDGE_SCAN_INTERVAL, DOMAIN, LOGGER, MANUFACTURER
+
+type BridgeConfigEntry = ConfigEntry[BridgeCoordinator]
+
+
+def bridge_id(status: dict[str, Any]) -> str:
+    """The bridge's identity: unique id of its entry and of its device."""
+    return f"bridge:{status['contract_id']}:{status['instance_id']}"
+
+
+class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
+    """Polls GET /api/status every 15 s; the data is the status document."""
+
+    config_entry: BridgeConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: BridgeConfigEntry, client: BridgeClient) -> None:
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=BRIDGE_NAME,
+            update_interval=BRIDGE_SCAN_INTERVAL,
+        )
+        self.client = client
+        # Known once the first status arrived; the entry's unique id says the same.
+        self.identifier = entry.unique_id or ""
+
+    async def _async_update_data(self) -> dict[str, Any]:
+        try:
+            status = await self.client.status()
+        except BridgeAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="bridge_invalid_auth"
+            ) from err
+        except BridgeError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="bridge_unreachable",
+                translation_placeholders={"reason": str(err)},
+            ) from err
+        self.identifier = bridge_id(status)
+        async_update_issues(self.hass, self.config_entry, status)
+        return status
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The bridge's device."""
+        version = (self.data or {}).get("version")
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.identifier)},
+            manufacturer=MANUFACTURER,
+            model="Cloud bridge",
+            name=BRIDGE_NAME,
+            sw_version=str(version) if version is not None else None,
+            configuration_url=None,
+        )
+
+    async def async_action(self, name: str) -> dict[str, Any]:
+        """Run a bridge action; a failure raises a translated error with the bridge's reason."""
+        try:
+            outcome = await self.client.action(name)
+        except BridgeError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="bridge_action_failed",
+                translation_placeholders={"action": name, "reason": str(err)},
+            ) from err
+        finally:
+            await self.async_request_refresh()
+        return outcome
