@@ -40,8 +40,15 @@ def decode(payload: bytes | str) -> JSONDict:
 
 
 def encode(packet: JSONDict) -> bytes:
-    """Serialise a packet compactly as UTF-8 JSON."""
-    return json.dumps(packet, separators=(",", ":"), ensure_ascii=False).encode()
+    """Serialise a packet compactly as UTF-8 JSON.
+
+    A string holding lone surrogates (JSON allows `\\ud800` escapes, UTF-8 cannot carry
+    them) is kept as `\\u` escapes, so a reply still echoes such a command id exactly.
+    """
+    try:
+        return json.dumps(packet, separators=(",", ":"), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return json.dumps(packet, separators=(",", ":")).encode()
 
 
 def iso_utc(ts: float) -> str:
