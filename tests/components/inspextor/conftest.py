@@ -1,10 +1,11 @@
-"""Fixtures of the InspeXtor tests: a site with one device of every kind."""
+"""Fixtures of the InspeXtor tests: a site with one device of every kind; a cloud bridge."""
 
 from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
 from custom_components.inspextor.const import (
@@ -16,6 +17,8 @@ from custom_components.inspextor.const import (
     DOMAIN,
     ENTRY_TYPE_SITE,
 )
+
+from .bridge_helpers import FakeBridge, bridge_entry
 
 SITE_MAP = """
 subtopics:
@@ -72,3 +75,26 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def bridge(aioclient_mock: AiohttpClientMocker) -> FakeBridge:
+    """The bridge's local API on 127.0.0.1:9998."""
+    return FakeBridge(aioclient_mock)
+
+
+@pytest.fixture
+def mock_bridge_entry() -> MockConfigEntry:
+    """A bridge entry with nothing exposed."""
+    return bridge_entry()
+
+
+@pytest.fixture
+async def init_bridge(
+    hass: HomeAssistant, bridge: FakeBridge, mock_bridge_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The bridge entry, set up against the fake bridge."""
+    mock_bridge_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_bridge_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_bridge_entry

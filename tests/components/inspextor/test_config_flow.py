@@ -1,4 +1,4 @@
-"""Config flow of a site: menu → site step, site map errors, unique base topic, options, reconfigure."""
+"""Config flow of a site: menu, site step, site map errors, unique base topic, options."""
 
 from __future__ import annotations
 

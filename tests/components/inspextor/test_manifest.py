@@ -92,7 +92,8 @@ def test_every_translation_key_exists() -> None:
     assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "bridge"}
     assert set(en["options"]["step"]["init"]["menu_options"]) == {"exposure", "deregister"}
     for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
-        assert en["issues"][issue]["title"] and en["issues"][issue]["description"], issue
+        assert en["issues"][issue]["title"], issue
+        assert en["issues"][issue]["description"], issue
 
 
 def test_entity_translations_and_icons() -> None:

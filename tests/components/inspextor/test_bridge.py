@@ -1,0 +1,222 @@
+"""The bridge's device follows the bridge: status → entity states, unreachable → unavailable."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.inspextor import async_remove_config_entry_device
+from custom_components.inspextor.const import DOMAIN
+
+from .bridge_helpers import BRIDGE_ID, FakeBridge, bridge_entry
+
+CONNECTED = "binary_sensor.inspextor_cloud_bridge_cloud_connected"
+ACTIVATION = "sensor.inspextor_cloud_bridge_activation_state"
+EXPIRES = "sensor.inspextor_cloud_bridge_subscription_expires"
+RTT = "sensor.inspextor_cloud_bridge_last_ping_round_trip"
+OUTBOX_HIGH = "sensor.inspextor_cloud_bridge_outbox_high_priority"
+OUTBOX_LOW = "sensor.inspextor_cloud_bridge_outbox_low_priority"
+OUTBOX_STRUCTURE = "sensor.inspextor_cloud_bridge_outbox_structure"
+DROPPED = "sensor.inspextor_cloud_bridge_dropped_low_priority"
+LAST_ERROR = "sensor.inspextor_cloud_bridge_last_error"
+
+
+async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the 15 s polling interval pass."""
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def test_device_and_entities(hass: HomeAssistant, init_bridge: MockConfigEntry) -> None:
+    """One device named after the bridge; its status as states."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    assert device is not None
+    assert device.name == "InspeXtor cloud bridge"
+    assert device.sw_version == "0.3.0"
+    assert device.manufacturer == "InspeXtor"
+    assert _state(hass, CONNECTED) == STATE_ON
+    assert hass.states.get(CONNECTED).attributes["device_class"] == "connectivity"
+    assert _state(hass, ACTIVATION) == "activated"
+    assert hass.states.get(ACTIVATION).attributes["options"] == [
+        "never",
+        "activated",
+        "deregistered",
+        "failed",
+    ]
+    assert _state(hass, EXPIRES) == "2030-12-31T00:00:00+00:00"
+    assert _state(hass, RTT) == "42.5"
+    assert hass.states.get(RTT).attributes["unit_of_measurement"] == "ms"
+    assert _state(hass, OUTBOX_STRUCTURE) == "0"
+    assert _state(hass, OUTBOX_HIGH) == "1"
+    assert _state(hass, OUTBOX_LOW) == "7"
+    assert _state(hass, DROPPED) == "3"
+    assert _state(hass, LAST_ERROR) == STATE_UNKNOWN
+    entities = er.async_get(hass)
+    for entity_id in (OUTBOX_HIGH, OUTBOX_LOW, OUTBOX_STRUCTURE, DROPPED, LAST_ERROR):
+        entry = entities.async_get(entity_id)
+        assert entry is not None
+        assert entry.entity_category is er.EntityCategory.DIAGNOSTIC, entity_id
+        assert entry.device_id == device.id
+    assert entities.async_get(CONNECTED).unique_id == f"{BRIDGE_ID}:cloud_connected"
+
+
+async def test_entities_follow_the_status(
+    hass: HomeAssistant,
+    init_bridge: MockConfigEntry,
+    bridge: FakeBridge,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The bridge loses the cloud, fails an activation and reports an error: HA follows."""
+    bridge.status["cloud_connected"] = False
+    bridge.status["activation"] = {"state": "failed", "last_attempt": 1.0, "reason": "expired"}
+    bridge.status["ping"] = {"last_rtt_ms": None, "last_success": None}
+    bridge.status["outbox"] = {"structure": 1, "high": 12, "low": 250, "dropped_low": 9}
+    bridge.status["last_error"] = {
+        "code": "tls_handshake",
+        "reason": "the cloud refused the certificate",
+        "at": 1_790_000_000.0,
+    }
+    await _poll(hass, freezer)
+    assert _state(hass, CONNECTED) == STATE_OFF
+    assert _state(hass, ACTIVATION) == "failed"
+    assert _state(hass, RTT) == STATE_UNKNOWN
+    assert _state(hass, OUTBOX_HIGH) == "12"
+    assert _state(hass, OUTBOX_LOW) == "250"
+    assert _state(hass, DROPPED) == "9"
+    error = hass.states.get(LAST_ERROR)
+    assert error.state == "the cloud refused the certificate"
+    assert error.attributes["code"] == "tls_handshake"
+    assert error.attributes["at"] == "2026-09-21T14:13:20+00:00"
+
+
+async def test_odd_values_are_unknown(
+    hass: HomeAssistant,
+    init_bridge: MockConfigEntry,
+    bridge: FakeBridge,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A newer bridge's unknown activation state or a broken date do not break the entity."""
+    bridge.status["activation"] = {"state": "suspended_by_martians"}
+    bridge.status["subscription"] = {"state": "active", "expires": "soon"}
+    bridge.status["cloud_connected"] = "yes"
+    bridge.status["last_error"] = {"code": "x", "reason": "r" * 300, "at": None}
+    await _poll(hass, freezer)
+    assert _state(hass, ACTIVATION) == STATE_UNKNOWN
+    assert _state(hass, EXPIRES) == STATE_UNKNOWN
+    assert _state(hass, CONNECTED) == STATE_UNKNOWN
+    assert _state(hass, LAST_ERROR) == "r" * 255
+    assert hass.states.get(LAST_ERROR).attributes["at"] is None
+
+
+async def test_unreachable_bridge_makes_entities_unavailable_then_back(
+    hass: HomeAssistant,
+    init_bridge: MockConfigEntry,
+    bridge: FakeBridge,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The add-on stops: every bridge entity is unavailable until it answers again."""
+    bridge.reachable = False
+    await _poll(hass, freezer)
+    for entity_id in (CONNECTED, ACTIVATION, RTT, OUTBOX_LOW, LAST_ERROR):
+        assert _state(hass, entity_id) == STATE_UNAVAILABLE, entity_id
+    assert _state(hass, "button.inspextor_cloud_bridge_activate") == STATE_UNAVAILABLE
+    bridge.reachable = True
+    await _poll(hass, freezer)
+    assert _state(hass, CONNECTED) == STATE_ON
+    assert _state(hass, ACTIVATION) == "activated"
+
+
+async def test_setup_retries_while_the_bridge_is_down(
+    hass: HomeAssistant, bridge: FakeBridge, freezer: FrozenDateTimeFactory
+) -> None:
+    """No bridge at setup: retry later; the exposure is pushed once it answers."""
+    bridge.reachable = False
+    entry = bridge_entry(exposed=["light.kitchen_light"])
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert bridge.puts() == []
+    bridge.reachable = True
+    freezer.tick(timedelta(seconds=60))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+    assert bridge.puts() == [{"entities": ["light.kitchen_light"]}]
+
+
+async def test_setup_pushes_the_chosen_exposure(hass: HomeAssistant, bridge: FakeBridge) -> None:
+    """HA is the source of truth: setup replaces the bridge's allow-list with the options."""
+    bridge.exposure = ["lock.front_door"]  # left over on the bridge
+    entry = bridge_entry(exposed=["light.kitchen_light", "cover.bedroom_shade"])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    assert bridge.exposure == ["light.kitchen_light", "cover.bedroom_shade"]
+
+
+async def test_setup_retries_when_the_exposure_is_refused(
+    hass: HomeAssistant, bridge: FakeBridge
+) -> None:
+    """The bridge cannot store the allow-list: the entry is not set up half-agreed."""
+    bridge.exposure_status = 500
+    entry = bridge_entry(exposed=["light.kitchen_light"])
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "the disk is full" in str(entry.reason)
+
+
+async def test_unload_and_remove(
+    hass: HomeAssistant, init_bridge: MockConfigEntry, bridge: FakeBridge
+) -> None:
+    """Unloading makes the entities unavailable and stops polling."""
+    assert await hass.config_entries.async_unload(init_bridge.entry_id)
+    await hass.async_block_till_done()
+    assert init_bridge.state is ConfigEntryState.NOT_LOADED
+    assert _state(hass, CONNECTED) == STATE_UNAVAILABLE
+
+
+async def test_bridge_device_cannot_be_removed(
+    hass: HomeAssistant, init_bridge: MockConfigEntry
+) -> None:
+    """The bridge's device lives as long as its entry."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    assert device is not None
+    assert not await async_remove_config_entry_device(hass, init_bridge, device)
+
+
+async def test_unknown_entry_type_is_an_error(hass: HomeAssistant) -> None:
+    """An entry of a kind this version does not know fails with a clear error."""
+    entry = MockConfigEntry(domain=DOMAIN, data={"entry_type": "toaster"})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_send_command_refuses_bridge_entities(
+    hass: HomeAssistant, init_bridge: MockConfigEntry
+) -> None:
+    """inspextor.send_command writes to devices of a site, never to the bridge."""
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "send_command",
+            {"entity_id": CONNECTED, "capability": "brightness", "value": 1},
+            blocking=True,
+        )
+    assert err.value.translation_key == "unknown_target"
