@@ -64,7 +64,7 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
         results["3"] = await _guarded("3. Sync throughput", three)
     if "1" in only or "2" in only:
         stack_sizes = (
-            stack_latency.Sizes(commands=20, block=10, changes=10)
+            stack_latency.Sizes(commands=20, block=10, device_block=5, changes=10)
             if quick
             else stack_latency.Sizes()
         )

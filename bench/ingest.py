@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 import yaml
 
+from bench.hassflow import MenuAwareHass
 from bench.probe import Probe
 from bench.report import Row, Section
 from bench.sync_pipeline import _broker
@@ -119,7 +120,7 @@ def mqtt_yaml(specs: list[DeviceSpec]) -> str:
     return yaml.safe_dump({"mqtt": {"light": lights, "sensor": sensors}}, allow_unicode=True)
 
 
-class YamlHass(HassInstance):
+class YamlHass(MenuAwareHass):
     """A hass whose configuration.yaml also carries extra YAML."""
 
     extra_yaml = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import socket
 import threading
 import time
 from typing import Any
@@ -16,7 +17,9 @@ type Handler = Callable[[float, str, bytes], None]
 class Probe:
     """Subscribes on a broker and hands every message (monotonic time, topic, payload) on."""
 
-    def __init__(self, port: int, client_id: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, client_id: str, host: str = "127.0.0.1", *, nodelay: bool = True
+    ) -> None:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
         )
@@ -31,6 +34,14 @@ class Probe:
         self._connected = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
+        if nodelay:
+            # an observer must not add Nagle delays of its own (see bench/nagle.py)
+            self.client.on_socket_open = self._on_socket_open
+
+    @staticmethod
+    def _on_socket_open(_client: Any, _userdata: Any, sock: Any) -> None:
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _on_connect(self, *_args: Any) -> None:
         self._connected.set()

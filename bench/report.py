@@ -68,7 +68,9 @@ def table(sections: list[Section]) -> str:
     for section in sections:
         lines += ["| " + " | ".join(row.cells()) + " |" for row in section.rows]
         if section.error:
-            lines.append(f"| {section.title} | failed: {section.error} | | | | | **no** |")
+            short = section.error if len(section.error) <= 120 else section.error[:117] + "..."
+            short = short.replace("|", "/")
+            lines.append(f"| {section.title} | failed: {short} | | | | | **no** |")
     return "\n".join(lines)
 
 

@@ -1,0 +1,98 @@
+"""One MQTT request → reply hop through the bridge's own MqttTransport, as shipped and
+with TCP_NODELAY on every socket (the broker's `set_tcp_nodelay true`, the transport's
+socket, the peer's). Explains the ~40 ms steps in benchmark 1."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+import socket
+import tempfile
+import time
+
+from bench.probe import Probe
+from bench.stats import percentile
+from cloud_bridge.devcloud.broker import _wait_listening, find_mosquitto
+from cloud_bridge.devstack.stack import free_port
+from cloud_bridge.transport.base import ConnectionEvent
+from cloud_bridge.transport.mqtt import MqttTransport
+
+
+async def _hop(nodelay: bool, rounds: int) -> list[float]:
+    binary = find_mosquitto()
+    if binary is None:
+        raise RuntimeError("mosquitto is not installed")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-nagle-") as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        extra = "set_tcp_nodelay true\n" if nodelay else ""
+        conf.write_text(
+            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"
+        )
+        broker = await asyncio.create_subprocess_exec(
+            binary,
+            "-c",
+            str(conf),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await _wait_listening("127.0.0.1", port, broker)
+            return await _measure(port, nodelay, rounds)
+        finally:
+            broker.terminate()
+            await broker.wait()
+
+
+async def _measure(port: int, nodelay: bool, rounds: int) -> list[float]:
+    loop = asyncio.get_running_loop()
+    transport = MqttTransport("127.0.0.1", port, f"bench-nagle-{int(nodelay)}")
+    tasks: set[asyncio.Task[None]] = set()
+
+    def on_message(_topic: str, payload: bytes) -> None:
+        task = loop.create_task(transport.publish("bench/reply", payload, qos=1))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    def on_connection(_event: ConnectionEvent) -> None:
+        return None
+
+    transport.set_handlers(on_message, on_connection)
+    await transport.connect()
+    await transport.subscribe("bench/request", 1)
+    if nodelay:
+        sock = transport._client.socket()  # the shipped transport does not set it
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    waiting: asyncio.Future[float] | None = None
+
+    def on_reply(now: float, _topic: str, _payload: bytes) -> None:
+        if waiting is not None:
+            loop.call_soon_threadsafe(_resolve, waiting, now)
+
+    peer = Probe(port, f"bench-nagle-peer-{int(nodelay)}", nodelay=nodelay)
+    peer.handlers.append(on_reply)
+    peer.start(["bench/reply"])
+    samples = []
+    try:
+        for _ in range(rounds):
+            waiting = loop.create_future()
+            start = time.monotonic()
+            peer.client.publish("bench/request", b"ping", qos=1)
+            samples.append(await asyncio.wait_for(waiting, 5) - start)
+    finally:
+        peer.stop()
+        await transport.disconnect()
+    return samples
+
+
+def _resolve(future: asyncio.Future[float], value: float) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+async def run(rounds: int = 40) -> tuple[float, float]:
+    """p50 of the hop in ms: as shipped, and with TCP_NODELAY everywhere."""
+    shipped = await _hop(False, rounds)
+    nodelay = await _hop(True, rounds)
+    return percentile(shipped, 50) * 1000, percentile(nodelay, 50) * 1000
