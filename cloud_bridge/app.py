@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 
 import aiohttp
@@ -45,13 +46,38 @@ def make_transport(config: BridgeConfig) -> CloudTransport:
     )
 
 
+def _prepare_data_dir(config: BridgeConfig) -> str | None:
+    """Create the data folder; a problem is returned (to log), never raised."""
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot use the data folder {config.data_dir}: {err.strerror or err}"
+    return None
+
+
+def _api_token(config: BridgeConfig) -> str:
+    """The local API token; one for this run only when the data folder cannot keep it."""
+    try:
+        return ensure_api_token(config)
+    except OSError as err:
+        _LOGGER.warning(  # logging is not set up yet: this goes to stderr as is
+            "cannot keep the local API token in %s (%s); using one for this run only",
+            config.data_dir,
+            err.strerror or err,
+        )
+        return secrets.token_urlsafe(32)
+
+
 async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
     """Run the bridge until `stop` is set or the process gets SIGTERM/SIGINT."""
     loop = asyncio.get_running_loop()
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    token = await loop.run_in_executor(None, ensure_api_token, config)
+    problem = await loop.run_in_executor(None, _prepare_data_dir, config)
+    token = await loop.run_in_executor(None, _api_token, config)
     keys = await loop.run_in_executor(None, key_secrets, config.key_file)
     setup_logging(config.log_level, [*config.secrets, token, *keys])
+    if problem:
+        # the store reports it too and keeps state in memory; the bridge stays up
+        _LOGGER.error("%s", problem)
     stop = stop or asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
