@@ -20,7 +20,7 @@ EXPOSED_DOMAINS = ("light", "cover")
 
 
 async def expose_controllables(stack: Stack) -> list[str]:
-    """Allow the cloud to control the demo's lights and shade, nothing else."""
+    """Allow the cloud to control the demo's lights and shade, nothing else (HA's options)."""
     assert stack.hass is not None
     entities: list[str] = []
     loop = asyncio.get_running_loop()
@@ -32,9 +32,8 @@ async def expose_controllables(stack: Stack) -> list[str]:
         )
         if not entities:
             await asyncio.sleep(0.5)
-    status, body = await stack.bridge_api("PUT", "/api/exposure", {"entities": entities})
-    if status != 200:
-        raise StackError(f"the bridge refused the exposure list: HTTP {status} {body}")
+    # Through the bridge entry's options in Home Assistant, the allow-list's source of truth.
+    await stack.set_exposure(entities)
     return entities
 
 
@@ -61,6 +60,7 @@ async def demo(workdir: Path) -> int:
             f"{workdir / 'secrets.json'})\n"
             f"  Activation      HTTP {status}: {result}\n"
             f"  Cloud may control: {', '.join(exposed)}\n"
+            "                  (chosen in HA: the InspeXtor cloud bridge entry's options)\n"
             f"  Mobile app      .venv/bin/python -m cloud_bridge.devcloud mobile "
             f"--url {stack.devcloud_url} list\n"
             f"  Logs            {stack.logs}/ and {stack.hass.log_file}\n"

@@ -27,6 +27,8 @@ from cloud_bridge.devstack.procs import ManagedProcess
 _LOGGER = logging.getLogger(__name__)
 
 DEMO_SITE_MAP = Path(__file__).with_name("demo_site.yaml")
+SITE_TITLE = "Demo home"
+BRIDGE_TITLE = "InspeXtor cloud bridge"
 
 
 def free_port() -> int:
@@ -94,6 +96,13 @@ class Stack:
     bridge: ManagedProcess | None = None
     bridge_token: str = ""
     instance_password: str = ""
+    bridge_entry_id: str = ""
+
+    @property
+    def hass_url(self) -> str:
+        """Home Assistant's HTTP API."""
+        assert self.hass is not None
+        return self.hass.url
 
     @property
     def devcloud_url(self) -> str:
@@ -204,18 +213,76 @@ class Stack:
         await self.hass.start()
         await self.hass.onboard()
         await self.hass.ensure_entry("mqtt", [{"broker": "127.0.0.1", "port": cfg.site_port}])
-        await self.hass.ensure_entry(
-            "inspextor",
-            [
-                {
-                    "name": "Demo home",
-                    "base_topic": cfg.base_topic,
-                    "site_map": cfg.site_map.read_text(),
-                }
-            ],
+        await self.ensure_inspextor_entry(
+            SITE_TITLE,
+            "site",
+            {
+                "name": SITE_TITLE,
+                "base_topic": cfg.base_topic,
+                "site_map": cfg.site_map.read_text(),
+            },
         )
         await self.wait_http(self.devcloud_url + "/api/homes", self.devcloud)
         await self.start_bridge()
+        # The bridge entry checks the bridge's API while it is created: the bridge runs now.
+        bridge_entry = await self.ensure_inspextor_entry(
+            BRIDGE_TITLE,
+            "bridge",
+            {"host": "127.0.0.1", "port": cfg.bridge_port, "token": self.bridge_token},
+        )
+        self.bridge_entry_id = str(bridge_entry["entry_id"])
+
+    async def _hass_flow(
+        self, path: str, start: dict[str, Any], inputs: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Walk a config or options flow through HA's REST API: one input per menu or form."""
+        assert self.hass is not None
+        assert self.hass.credentials is not None
+        headers = {"Authorization": f"Bearer {self.hass.credentials.token}"}
+        async with aiohttp.ClientSession(
+            headers=headers, timeout=aiohttp.ClientTimeout(total=60)
+        ) as session:
+
+            async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+                async with session.post(self.hass_url + url, json=body) as resp:
+                    payload = await resp.json(content_type=None)
+                    if resp.status >= 400:
+                        raise StackError(f"POST {url} refused: HTTP {resp.status} {payload}")
+                    return dict(payload)
+
+            result = await post(path, start)
+            for user_input in inputs:
+                if result.get("errors"):
+                    raise StackError(f"{path} refused the input: {result['errors']}")
+                if result.get("type") not in ("form", "menu"):
+                    break
+                result = await post(f"{path}/{result['flow_id']}", user_input)
+        if result.get("type") != "create_entry":
+            raise StackError(f"{path} did not finish: {result}")
+        return result
+
+    async def ensure_inspextor_entry(
+        self, title: str, kind: str, user_input: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The InspeXtor entry titled `title`, created through the menu (site or bridge)."""
+        assert self.hass is not None
+        for entry in await self.hass.config_entries("inspextor"):
+            if entry.get("title") == title:
+                return entry
+        result = await self._hass_flow(
+            "/api/config/config_entries/flow",
+            {"handler": "inspextor", "show_advanced_options": False},
+            [{"next_step_id": kind}, user_input],
+        )
+        return dict(result["result"])
+
+    async def set_exposure(self, entities: list[str]) -> None:
+        """Choose what the cloud may control in the bridge entry's options, as a user does."""
+        await self._hass_flow(
+            "/api/config/config_entries/options/flow",
+            {"handler": self.bridge_entry_id},
+            [{"next_step_id": "exposure"}, {"exposed_entities": entities}],
+        )
 
     def bridge_options(self) -> dict[str, Any]:
         """The bridge's options file: plain MQTT to the dev cloud's broker."""
@@ -226,7 +293,7 @@ class Stack:
             "contract_id": cfg.contract_id,
             "instance_id": cfg.instance_id,
             "instance_password": self.instance_password,
-            "name": "Demo home",
+            "name": SITE_TITLE,
             "type": "home",
             "location": "Amsterdam",
             "phone": "+31 20 000 0000",
