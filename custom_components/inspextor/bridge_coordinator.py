@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
@@ -54,7 +55,15 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             ) from err
         self.identifier = bridge_id(status)
         async_update_issues(self.hass, self.config_entry, status)
+        self._update_sw_version(status.get("version"))
         return status
+
+    def _update_sw_version(self, version: Any) -> None:
+        """The add-on was upgraded: the device shows the new version."""
+        devices = dr.async_get(self.hass)
+        device = devices.async_get_device(identifiers={(DOMAIN, self.identifier)})
+        if device is not None and version is not None and device.sw_version != str(version):
+            devices.async_update_device(device.id, sw_version=str(version))
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -66,7 +75,6 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             model="Cloud bridge",
             name=BRIDGE_NAME,
             sw_version=str(version) if version is not None else None,
-            configuration_url=None,
         )
 
     async def async_action(self, name: str) -> dict[str, Any]:

@@ -81,11 +81,12 @@ async def test_entities_follow_the_status(
     bridge: FakeBridge,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The bridge loses the cloud, fails an activation and reports an error: HA follows."""
+    """The bridge loses the cloud, fails an activation, reports an error, is upgraded."""
     bridge.status["cloud_connected"] = False
     bridge.status["activation"] = {"state": "failed", "last_attempt": 1.0, "reason": "expired"}
     bridge.status["ping"] = {"last_rtt_ms": None, "last_success": None}
     bridge.status["outbox"] = {"structure": 1, "high": 12, "low": 250, "dropped_low": 9}
+    bridge.status["version"] = "0.4.0"
     bridge.status["last_error"] = {
         "code": "tls_handshake",
         "reason": "the cloud refused the certificate",
@@ -100,6 +101,9 @@ async def test_entities_follow_the_status(
     assert _state(hass, DROPPED) == "9"
     error = hass.states.get(LAST_ERROR)
     assert error.state == "the cloud refused the certificate"
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    assert device is not None
+    assert device.sw_version == "0.4.0"  # the add-on was upgraded
     assert error.attributes["code"] == "tls_handshake"
     assert error.attributes["at"] == "2026-09-21T14:13:20+00:00"
 
