@@ -244,36 +244,42 @@ class HassInstance:
             entries = await self._get_json(session, "/api/config/config_entries/entry")
         return [e for e in entries if e.get("domain") == domain]
 
-    async def ensure_entry(self, domain: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-        """Create a config entry through the config-flow API unless one exists.
+    async def run_flow(
+        self, path: str, start: dict[str, Any], inputs: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Walk a config or options flow through HA's REST API and return its result.
 
-        `steps` are the user inputs for each form the flow shows, in order.
+        `inputs` holds one user input per step the flow shows, in order: a form's fields,
+        or `{"next_step_id": choice}` for a menu.
         """
-        existing = await self.config_entries(domain)
-        if existing:
-            return existing[0]
         assert self.credentials is not None
         token = self.credentials.token
         async with aiohttp.ClientSession() as session:
-            result = await self._post_json(
-                session,
-                "/api/config/config_entries/flow",
-                {"handler": domain, "show_advanced_options": False},
-                token,
-            )
-            for user_input in steps:
-                if result.get("type") != "form":
-                    break
+            result = await self._post_json(session, path, start, token)
+            for user_input in inputs:
                 if result.get("errors"):
-                    raise HassError(f"{domain} flow refused input: {result['errors']}")
+                    raise HassError(f"{path} refused the input: {result['errors']}")
+                if result.get("type") not in ("form", "menu"):
+                    break
                 result = await self._post_json(
-                    session,
-                    f"/api/config/config_entries/flow/{result['flow_id']}",
-                    user_input,
-                    token,
+                    session, f"{path}/{result['flow_id']}", user_input, token
                 )
         if result.get("type") != "create_entry":
-            raise HassError(f"{domain} flow did not create an entry: {result}")
+            raise HassError(f"{path} did not finish: {result}")
+        return result
+
+    async def ensure_entry(
+        self, domain: str, inputs: list[dict[str, Any]], title: str | None = None
+    ) -> dict[str, Any]:
+        """The config entry of `domain` (titled `title`, if given), created if missing."""
+        for entry in await self.config_entries(domain):
+            if title is None or entry.get("title") == title:
+                return entry
+        result = await self.run_flow(
+            "/api/config/config_entries/flow",
+            {"handler": domain, "show_advanced_options": False},
+            inputs,
+        )
         return dict(result["result"])
 
     async def all_states(self) -> list[dict[str, Any]]:

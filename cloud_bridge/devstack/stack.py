@@ -232,53 +232,19 @@ class Stack:
         )
         self.bridge_entry_id = str(bridge_entry["entry_id"])
 
-    async def _hass_flow(
-        self, path: str, start: dict[str, Any], inputs: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        """Walk a config or options flow through HA's REST API: one input per menu or form."""
-        assert self.hass is not None
-        assert self.hass.credentials is not None
-        headers = {"Authorization": f"Bearer {self.hass.credentials.token}"}
-        async with aiohttp.ClientSession(
-            headers=headers, timeout=aiohttp.ClientTimeout(total=60)
-        ) as session:
-
-            async def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-                async with session.post(self.hass_url + url, json=body) as resp:
-                    payload = await resp.json(content_type=None)
-                    if resp.status >= 400:
-                        raise StackError(f"POST {url} refused: HTTP {resp.status} {payload}")
-                    return dict(payload)
-
-            result = await post(path, start)
-            for user_input in inputs:
-                if result.get("errors"):
-                    raise StackError(f"{path} refused the input: {result['errors']}")
-                if result.get("type") not in ("form", "menu"):
-                    break
-                result = await post(f"{path}/{result['flow_id']}", user_input)
-        if result.get("type") != "create_entry":
-            raise StackError(f"{path} did not finish: {result}")
-        return result
-
     async def ensure_inspextor_entry(
         self, title: str, kind: str, user_input: dict[str, Any]
     ) -> dict[str, Any]:
         """The InspeXtor entry titled `title`, created through the menu (site or bridge)."""
         assert self.hass is not None
-        for entry in await self.hass.config_entries("inspextor"):
-            if entry.get("title") == title:
-                return entry
-        result = await self._hass_flow(
-            "/api/config/config_entries/flow",
-            {"handler": "inspextor", "show_advanced_options": False},
-            [{"next_step_id": kind}, user_input],
+        return await self.hass.ensure_entry(
+            "inspextor", [{"next_step_id": kind}, user_input], title=title
         )
-        return dict(result["result"])
 
     async def set_exposure(self, entities: list[str]) -> None:
         """Choose what the cloud may control in the bridge entry's options, as a user does."""
-        await self._hass_flow(
+        assert self.hass is not None
+        await self.hass.run_flow(
             "/api/config/config_entries/options/flow",
             {"handler": self.bridge_entry_id},
             [{"next_step_id": "exposure"}, {"exposed_entities": entities}],
