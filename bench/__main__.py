@@ -77,7 +77,11 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
         both = await _guarded("1+2. Stack latency", one_two)
         results["1"], results["2"] = (both[:1], both[1:]) if len(both) == 2 else (both, [])
     if "4" in only:
-        ingest_sizes = ingest.Sizes(devices=40, messages_per_device=3) if quick else ingest.Sizes()
+        ingest_sizes = (
+            ingest.Sizes(devices=40, messages_per_device=3, polled_runs=1)
+            if quick
+            else ingest.Sizes()
+        )
         results["4"] = await _guarded(
             "4. Integration ingest", lambda: _one(ingest.run(workdir / "ingest", ingest_sizes))
         )

@@ -22,7 +22,6 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bench.hassflow import MenuAwareHass
 from bench.probe import Probe
 from bench.report import Row, Section
 from bench.sync_pipeline import _broker
@@ -40,7 +39,8 @@ class Sizes:
     """How big this run is."""
 
     devices: int = 1000
-    messages_per_device: int = 10
+    messages_per_device: int = 20
+    polled_runs: int = 2
     setup_timeout: float = 180.0
 
 
@@ -120,7 +120,7 @@ def mqtt_yaml(specs: list[DeviceSpec]) -> str:
     return yaml.safe_dump({"mqtt": {"light": lights, "sensor": sensors}}, allow_unicode=True)
 
 
-class YamlHass(MenuAwareHass):
+class YamlHass(HassInstance):
     """A hass whose configuration.yaml also carries extra YAML."""
 
     extra_yaml = ""
@@ -206,7 +206,7 @@ async def _blast_polled(hass: HassInstance, devices: Devices, sizes: Sizes, side
     def blast() -> int:
         return sum(devices.publish_round() for _ in range(sizes.messages_per_device))
 
-    side.polled_sent = await asyncio.to_thread(blast)
+    sent = await asyncio.to_thread(blast)
     last = first_round + sizes.messages_per_device - 1
     deadline = start + 120
     while time.monotonic() < deadline:
@@ -215,8 +215,9 @@ async def _blast_polled(hass: HassInstance, devices: Devices, sizes: Sizes, side
             _shows(spec, states.get(entity_of[spec.path]), status_value(spec, last))
             for spec in devices.specs
         ):
-            side.polled_s = time.monotonic() - start
-            side.polled_rate = side.polled_sent / side.polled_s
+            took = time.monotonic() - start
+            if sent / took > side.polled_rate:
+                side.polled_sent, side.polled_s, side.polled_rate = sent, took, sent / took
             return
         await asyncio.sleep(0.1)
     raise TimeoutError("hass never showed the last round's values")
@@ -299,7 +300,12 @@ async def _measure_side(
         if ours:
             site_map = yaml.safe_dump(site_map_document(specs), sort_keys=False)
             await hass.ensure_entry(
-                "inspextor", [{"name": "Bench home", "base_topic": BASE, "site_map": site_map}]
+                "inspextor",
+                [
+                    {"next_step_id": "site"},
+                    {"name": "Bench home", "base_topic": BASE, "site_map": site_map},
+                ],
+                title="Bench home",
             )
         await _wait_all(hass, len(specs), sizes.setup_timeout)
         await hass.stop()
@@ -309,7 +315,8 @@ async def _measure_side(
         await _wait_all(hass, len(specs), sizes.setup_timeout)
         side.setup_s = time.monotonic() - start
         side.entities = len(await _bench_states(hass))
-        await _blast_polled(hass, devices, sizes, side)
+        for _ in range(sizes.polled_runs):  # the best of a few: the machine is shared
+            await _blast_polled(hass, devices, sizes, side)
         await _blast(hass, devices, sizes, side)
     finally:
         devices.stop()
@@ -364,7 +371,8 @@ async def run(workdir: Path, sizes: Sizes | None = None) -> Section:
         "command topics) and `sensor` (state_topic + value_template) platforms in "
         "configuration.yaml, the statuses retained so the entities get a state at start. "
         "One MQTT client plays all devices; every device has a retained `online`.",
-        f"Blast (4a): {sizes.messages_per_device} rounds of one status per device "
+        f"Blast (4a, best of {sizes.polled_runs}): {sizes.messages_per_device} rounds of "
+        "one status per device "
         f"({ours.polled_sent:,} / {base.polled_sent:,} QoS 0 messages), back to back, each "
         "a new value, with nothing subscribed inside hass; then `/api/states` is polled "
         "every 0.1 s until every entity shows its last value. Rate = messages ÷ (that "
@@ -387,12 +395,14 @@ async def run(workdir: Path, sizes: Sizes | None = None) -> Section:
         gaps.append(
             f"4a: {ours.polled_rate:,.0f} msgs/s is "
             f"{ours.polled_rate / max(base.polled_rate, 1):.2f}× the baseline, not 2×. Both "
-            "sides pay the same per-message cost in HA's MQTT client (paho in HA's loop, "
-            "topic matching) and per-state cost (state machine, event bus); HA's MQTT "
-            "platform adds a Jinja template render per message, the integration a JSON "
-            "parse and dispatch. What is left to win is in the shared part: closing the "
-            "gap needs the integration to write states in batches per event-loop tick "
-            "(one `async_write_ha_state` per entity per tick, coalescing bursts) and to "
+            "sides pay the same per-message cost in HA's MQTT client (paho on HA's loop, "
+            "topic matching, dispatch) and per-state cost (state machine, event bus); the "
+            "integration replaces HA's per-entity subscriptions and template renders with "
+            "one wildcard subscription, a JSON parse and a dict lookup, which this run shows "
+            "is not where most of the time goes. Not profiled here; where to look: the "
+            "integration's per-message path (payload normalisation, logging at debug, "
+            "per-message `async_write_ha_state`). Closing it needs fewer state writes per "
+            "message: coalesce a burst per entity and write once per event-loop tick, and "
             "skip writes whose value did not change."
         )
     return Section("4. Integration ingest", rows, method, gaps)

@@ -63,4 +63,5 @@ def describe() -> dict[str, str]:
         "homeassistant": _version("homeassistant"),
         "paho-mqtt": _version("paho-mqtt"),
         "mosquitto": mosquitto_version(),
+        "load average at the end (1/5/15 min)": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
     }

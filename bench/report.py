@@ -74,6 +74,19 @@ def table(sections: list[Section]) -> str:
     return "\n".join(lines)
 
 
+def missed(sections: list[Section]) -> list[str]:
+    """One line per row whose target was missed, and per benchmark that failed."""
+    lines = [
+        f"- {row.number} {row.what}: {fmt(row.ours, row.unit, row.digits)} against "
+        f"{row.target} (why and what would close it: section {section.title.split('.')[0]})"
+        for section in sections
+        for row in section.rows
+        if row.met is False
+    ]
+    lines += [f"- {s.title}: did not run to the end ({s.error})" for s in sections if s.error]
+    return lines or ["- none"]
+
+
 def render(sections: list[Section], machine: dict[str, str], elapsed: float) -> str:
     """The whole docs/benchmarks.md."""
     env = "\n".join(f"| {k} | {v} |" for k, v in machine.items())
@@ -96,12 +109,20 @@ def render(sections: list[Section], machine: dict[str, str], elapsed: float) -> 
         "",
         table(sections),
         "",
+        "## Missed targets at a glance",
+        "",
+        *missed(sections),
+        "",
         "## Reproduce",
         "",
         "```sh",
         "make bench                          # all six, rewrites this file",
         ".venv/bin/python -m bench --only 3  # one benchmark, prints its rows",
+        ".venv/bin/python -m bench --quick   # tiny sizes: does the code still work?",
         "```",
+        "",
+        "`tests/bridge/test_bench_smoke.py` runs benchmarks 3, 5 and 6 at tiny sizes in the "
+        "test suite (no timing asserted).",
         "",
         "The machine is shared (2 cores, other processes running); rerun for a second sample "
         "before reading much into a difference of less than ~20 %.",

@@ -24,17 +24,14 @@ import secrets
 import threading
 import time
 from typing import Any
-from unittest import mock
 
 import aiohttp
 
 from bench import nagle
-from bench.hassflow import MenuAwareHass
 from bench.probe import Probe
 from bench.procinfo import rss_kib
 from bench.report import Row, Section
 from bench.stats import percentile
-from cloud_bridge.devstack import stack as stack_module
 from cloud_bridge.devstack.stack import Stack, StackConfig
 
 LIGHT = "light.kitchen_light"
@@ -151,9 +148,7 @@ async def start_stack(workdir: Path) -> Stack:
         workdir, sensor_interval=3600.0, motion_interval=3600.0, log_level="warning"
     )
     stack = Stack(config)
-    # the devstack's own ensure_entry cannot walk the InspeXtor flow's opening menu yet
-    with mock.patch.object(stack_module, "HassInstance", MenuAwareHass):
-        await stack.start()
+    await stack.start()
     try:
         await _wait_entities(stack, EXPOSED)
         await _prepare_bridge(stack)
@@ -168,9 +163,15 @@ async def _prepare_bridge(stack: Stack) -> None:
     status, body = await stack.bridge_api("POST", "/api/activate")
     if status != 200 or not body.get("success"):
         raise RuntimeError(f"activation failed: {body}")
-    status, body = await stack.bridge_api("PUT", "/api/exposure", {"entities": EXPOSED})
-    if status != 200:
-        raise RuntimeError(f"exposure refused: {body}")
+    # chosen in the bridge entry's options in HA, as a user does; the integration PUTs it
+    await stack.set_exposure(EXPOSED)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, body = await stack.bridge_api("GET", "/api/exposure")
+        if status == 200 and set(EXPOSED) <= set(body.get("entities", [])):
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the bridge never got the exposure: {body}")
 
 
 async def _wait_entities(stack: Stack, entity_ids: list[str], timeout: float = 60) -> None:

@@ -457,7 +457,6 @@ def section(sizes: Sizes, r: SyncResults) -> Section:
             f"≤ {MAX_PUBLISH_BYTES:,} B",
             largest <= MAX_PUBLISH_BYTES,
             0,
-            ratio_text="n/a",
         ),
     ]
     method = [
