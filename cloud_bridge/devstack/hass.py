@@ -282,6 +282,28 @@ class HassInstance:
         )
         return dict(result["result"])
 
+    async def ensure_loaded(self, entry_id: str, timeout: float = 30.0) -> None:
+        """Reload a config entry that is not loaded, and wait until it is."""
+        assert self.credentials is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        state = None
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                entries = await self._get_json(session, "/api/config/config_entries/entry")
+                state = next((e["state"] for e in entries if e["entry_id"] == entry_id), None)
+                if state == "loaded":
+                    return
+                if state in ("setup_retry", "setup_error", "not_loaded"):
+                    await self._post_json(
+                        session,
+                        f"/api/config/config_entries/entry/{entry_id}/reload",
+                        {},
+                        self.credentials.token,
+                    )
+                await asyncio.sleep(0.5)
+        raise HassError(f"config entry {entry_id} is {state}, not loaded, after {timeout:.0f}s")
+
     async def all_states(self) -> list[dict[str, Any]]:
         """Every state through the REST API."""
         async with aiohttp.ClientSession() as session:

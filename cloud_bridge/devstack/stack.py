@@ -231,6 +231,9 @@ class Stack:
             {"host": "127.0.0.1", "port": cfg.bridge_port, "token": self.bridge_token},
         )
         self.bridge_entry_id = str(bridge_entry["entry_id"])
+        # On a second run the entry already existed: hass tried it before the bridge was
+        # up and is waiting to retry. Load it now rather than after HA's backoff.
+        await self.hass.ensure_loaded(self.bridge_entry_id)
 
     async def ensure_inspextor_entry(
         self, title: str, kind: str, user_input: dict[str, Any]
