@@ -385,7 +385,7 @@ class Bridge:
                 "structure": outbox.get("structure", 0),
                 "high": outbox.get("high", 0),
                 "low": outbox.get("low", 0),
-                "dropped_low": outbox.get("dropped_low", 0),
+                "dropped_low": outbox.get("dropped_low", 0) + self.sync.dropped_low,
             },
             "last_error": self.last_error,
             "certificate_expires": self.certificate_expires,

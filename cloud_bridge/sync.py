@@ -97,6 +97,7 @@ class SyncEngine:
         self._online = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_batches = {lane: 0 for lane in Lane}
+        self.dropped_low = 0  # oldest readings dropped in memory while the outbox failed
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -192,6 +193,10 @@ class SyncEngine:
                     self._structure = structure
                 self._high = {**high, **self._high}
                 self._low = low + self._low
+                overflow = len(self._low) - self.store.low_capacity
+                if overflow > 0:  # the disk stays full: memory is bounded like the outbox
+                    del self._low[:overflow]
+                    self.dropped_low += overflow
                 raise
 
     # --- publishing -------------------------------------------------------------------
@@ -212,7 +217,7 @@ class SyncEngine:
                 if self._online.is_set():
                     await asyncio.sleep(1.0)
             except StorageError as err:
-                _LOGGER.warning("cannot read the outbox: %s", err)
+                _LOGGER.warning("cannot use the outbox: %s", err)
                 self._on_error(err.code, str(err))
                 await asyncio.sleep(5.0)
                 dirty.set()

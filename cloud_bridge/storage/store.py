@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+import contextlib
 from dataclasses import dataclass
 import json
 import logging
+import os
 from pathlib import Path
 import sqlite3
 import time
@@ -23,6 +25,9 @@ from cloud_bridge.storage.schema import connect
 _LOGGER = logging.getLogger(__name__)
 DB_NAME = "bridge.sqlite3"
 DEFAULT_LOW_CAPACITY = 100_000
+# Kept beside the database and given back when the disk is full: in WAL mode even deleting
+# sent rows needs room, so without it a full disk could never be drained again.
+RESERVE_BYTES = 256 * 1024
 
 
 class StorageError(Exception):
@@ -66,17 +71,20 @@ class Store:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bridge-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._low_count = 0
+        self._reserve = None if self.path == ":memory:" else Path(self.path + ".reserve")
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, low_capacity: int = DEFAULT_LOW_CAPACITY) -> Store:
         """The store at `<data_dir>/bridge.sqlite3`."""
         return cls(data_dir / DB_NAME, low_capacity)
 
-    async def _run[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run[T](self, func: Callable[[sqlite3.Connection], T], frees: bool = False) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._call, func)
+        return await loop.run_in_executor(self._executor, self._call, func, frees)
 
-    def _call[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+    def _call[T](self, func: Callable[[sqlite3.Connection], T], frees: bool = False) -> T:
+        """Run `func` in the database; when it `frees` room and the disk is full, retry it
+        once with the reserve given back (never for writes that would just eat it)."""
         if self._conn is None:
             raise StorageError("the database is not open", "storage_closed")
         try:
@@ -84,7 +92,41 @@ class Store:
         except sqlite3.Error as err:
             if self._conn.in_transaction:
                 self._conn.rollback()
+            if not (frees and "full" in str(err).lower() and self._release_reserve()):
+                raise _explain(err, self.path) from err
+        try:  # once more, with the reserve's room
+            return func(self._conn)
+        except sqlite3.Error as err:
+            if self._conn.in_transaction:
+                self._conn.rollback()
             raise _explain(err, self.path) from err
+
+    def _release_reserve(self) -> bool:
+        if self._reserve is None:
+            return False
+        try:
+            self._reserve.unlink()
+        except OSError:
+            return False
+        _LOGGER.warning(
+            "the disk holding %s is full: released the %d KB kept in reserve",
+            self.path,
+            RESERVE_BYTES // 1024,
+        )
+        return True
+
+    def _make_reserve(self) -> None:
+        """(Re)create the reserve file; quietly not when there is no room for it."""
+        if self._reserve is None or self._reserve.exists():
+            return
+        try:
+            with self._reserve.open("wb") as handle:
+                handle.write(bytes(RESERVE_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError:
+            with contextlib.suppress(OSError):
+                self._reserve.unlink()
 
     async def open(self) -> None:
         """Open the database (creating the schema); raises StorageError when impossible."""
@@ -99,6 +141,7 @@ class Store:
                 self._conn = None
                 raise _explain(err, self.path) from err
             self._low_count = int(row[0])
+            self._make_reserve()
 
         await asyncio.get_running_loop().run_in_executor(self._executor, _open)
 
@@ -203,7 +246,7 @@ class Store:
                 self._low_count = max(0, self._low_count - removed)
             return removed
 
-        return await self._run(_remove)
+        return await self._run(_remove, frees=True)
 
     async def counts(self) -> dict[str, int]:
         """Queued records per lane plus `dropped_low`."""
@@ -244,10 +287,13 @@ class Store:
         return await self._run(_remember)
 
     async def purge_commands(self, now: float) -> int:
-        """Forget command ids whose expiry has passed."""
-        return await self._run(
-            lambda conn: conn.execute("DELETE FROM commands WHERE expires < ?", (now,)).rowcount
-        )
+        """Forget command ids whose expiry has passed (and renew the disk reserve)."""
+
+        def _purge(conn: sqlite3.Connection) -> int:
+            self._make_reserve()
+            return int(conn.execute("DELETE FROM commands WHERE expires < ?", (now,)).rowcount)
+
+        return await self._run(_purge, frees=True)
 
     # --- activation log ---------------------------------------------------------------
 

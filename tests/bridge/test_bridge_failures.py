@@ -347,3 +347,27 @@ async def test_expired_command_ids_are_forgotten(tmp_path: Path) -> None:
             raise AssertionError("the expired command id was never purged")
     finally:
         await bridge.stop()
+
+
+async def test_readings_kept_in_memory_while_the_disk_is_full_are_bounded(
+    tmp_path: Path,
+) -> None:
+    bridge, _, ha = make_bridge(tmp_path)
+    ha.own("sensor.flow")
+    await bridge.start()
+    try:
+        await wait_for(lambda: bridge.resyncs, what="the first resync")
+        bridge.store.low_capacity = 10
+
+        async def disk_full(lane: Lane, items: Any) -> list[int]:
+            raise StorageError("the disk is full", "storage_full")
+
+        bridge.store.enqueue = disk_full  # type: ignore[method-assign]
+        for value in range(25):
+            ha.on_state("sensor.flow", {"entity_id": "sensor.flow", "state": str(value)})
+            await asyncio.sleep(0)
+        await wait_for(lambda: bridge.sync.dropped_low >= 15, what="the oldest dropped")
+        assert bridge.sync.dropped_low == 15
+        assert (await bridge.status())["outbox"]["dropped_low"] == 15
+    finally:
+        await bridge.stop()

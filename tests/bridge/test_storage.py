@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import sqlite3
 
 import pytest
 
 from cloud_bridge.protocol.records import Lane, state_record, structure_record
 from cloud_bridge.storage import StorageError, Store
+from cloud_bridge.storage.store import RESERVE_BYTES
 
 
 def rec(lane: Lane, entity: str, state: str) -> tuple[str, dict]:
@@ -141,3 +143,33 @@ async def test_unusable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
         await store.open()
     assert info.value.code == "storage_readonly"
     assert str(not_a_dir) in str(info.value)
+
+
+async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    await store.open()
+    reserve = tmp_path / "db.sqlite3.reserve"
+    assert reserve.stat().st_size == RESERVE_BYTES
+    calls = []
+
+    def disk_full_once(conn: object) -> str:
+        calls.append(reserve.exists())
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database or disk is full")
+        return "done"
+
+    def disk_full_always(conn: object) -> str:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with pytest.raises(StorageError):  # a write that would only eat the reserve: refused
+        await store._run(disk_full_once)
+    calls.clear()
+    # a delete of sent rows is retried with the reserve's room
+    assert await store._run(disk_full_once, frees=True) == "done"
+    assert calls == [True, False]
+    with pytest.raises(StorageError) as err:  # no reserve left: a clear error
+        await store._run(disk_full_always, frees=True)
+    assert err.value.code == "storage_full"
+    assert await store.purge_commands(0) == 0  # housekeeping renews the reserve
+    assert reserve.exists()
+    await store.close()
