@@ -124,7 +124,13 @@ def _content(record: dict[str, Any]) -> str:
 
 async def start_ledger(broker: Broker) -> Ledger:
     """A subscriber on the cloud broker that keeps the ledger."""
-    transport = MqttTransport(broker.host, broker.port, f"ledger-{free_port()}")
+    transport = MqttTransport(
+        broker.host,
+        broker.port,
+        f"ledger-{free_port()}",
+        reconnect_min=0.05,  # back before the bridge after an outage: it sees everything
+        reconnect_max=0.3,
+    )
     ledger = Ledger(transport)
 
     def on_connection(event: ConnectionEvent) -> None:
