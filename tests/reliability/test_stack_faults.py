@@ -32,8 +32,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     await running.start()
     try:
         await wait_for_entities(running, [LIGHT])
-        status, body = await running.bridge_api("PUT", "/api/exposure", {"entities": [LIGHT]})
-        assert status == 200, body
+        await running.set_exposure([LIGHT])  # as the user does: the integration's options
         yield running
     finally:
         await running.stop()
@@ -122,7 +121,7 @@ async def test_site_broker_outage_then_hass_restart(stack: Stack) -> None:
     assert down["results"][-1]["reason"]
     assert state is not None
     assert state["state"] == "on"  # the turn_off sent while HA was down never ran later
-    assert [r["status"] for r in after["results"]][-1] == "succeeded", after
+    assert [r["status"] for r in after["results"]][-1] == "succeeded", after["results"]
     await poll(lambda: _equals(cloud_brightness(stack), 128), 15, "the command's effect")
 
 
