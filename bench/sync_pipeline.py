@@ -475,8 +475,9 @@ def section(sizes: Sizes, r: SyncResults) -> Section:
         f"window {sizes.low_window:.0f} s = the default), then until the outbox is empty; "
         "publishes and bytes are counted by a subscriber on the same broker. The naive "
         "forwarder gets the same messages at the same pace. Ours delivered "
-        f"{r.ours.records:,} records for {r.flood_changes:,} changes (light changes coalesce: "
-        "only the newest state per light per window is sent).",
+        f"{r.ours.records:,} records for {r.flood_changes:,} changes (a light that changes "
+        "more than once within a window sends only its newest state; here each light "
+        "changes about once a second, so little coalesces).",
         f"Publishes in 3b: {ours_pub} against an ideal of about {ideal} (one per lane per "
         "window). The excess comes from `SyncEngine.drain`, which keeps fetching until the "
         "outbox is empty: under a sustained flood the outbox writer adds rows every loop "
