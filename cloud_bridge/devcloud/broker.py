@@ -75,7 +75,10 @@ async def start_mosquitto(binary: str, host: str, port: int) -> LocalBroker:
     """Run Mosquitto on host:port with a throwaway config."""
     workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="inx-mosq-"))
     conf = workdir / "mosquitto.conf"
-    text = f"listener {port} {host}\nallow_anonymous true\npersistence false\n"
+    # set_tcp_nodelay: the broker forwards small packets at once (see transport/sockets.py)
+    text = (
+        f"listener {port} {host}\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n"
+    )
     await asyncio.to_thread(conf.write_text, text)
     process = await asyncio.create_subprocess_exec(
         binary,

@@ -21,6 +21,8 @@ from typing import Any, cast
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from cloud_bridge.transport.sockets import disable_nagle
+
 _LOGGER = logging.getLogger(__name__)
 
 type MessageCallback = Callable[[str, bytes], None]
@@ -179,6 +181,8 @@ class AsyncMqttClient:
             self._loop.call_soon_threadsafe(func)
 
     def _socket_open(self, client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+        disable_nagle(sock)
+
         def register() -> None:
             if client.socket() is sock and self._loop is not None:
                 self._loop.add_reader(cast(Any, sock), self._read)

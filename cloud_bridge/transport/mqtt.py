@@ -32,6 +32,7 @@ from cloud_bridge.transport.diagnosis import (
     explain_connack,
     explain_os_error,
 )
+from cloud_bridge.transport.sockets import disable_nagle
 from cloud_bridge.transport.tls import TLSSettings
 
 __all__ = ["MqttTransport", "TLSSettings"]
@@ -382,6 +383,7 @@ class MqttTransport(TransportCore):
         assert self._loop is not None
         if sock.fileno() < 0:
             return
+        disable_nagle(sock)
         self._loop.add_reader(sock, self._readable)
         if self._misc_timer is None:
             self._misc_timer = self._loop.call_later(1, self._misc)

@@ -104,6 +104,7 @@ def start_broker(
     lines = [
         f"listener {port} 127.0.0.1",
         "allow_anonymous true",
+        "set_tcp_nodelay true",
         "persistence false",
         f"log_dest file {workdir / 'mosquitto.log'}",
         "log_type all",
