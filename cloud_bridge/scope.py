@@ -1,9 +1,10 @@
 """Which Home Assistant entities the cloud may see (pure, no I/O).
 
-The cloud sees only the InspeXtor integration's own entities (entity registry `platform`
-`inspextor`) and the entities the user exposed for cloud control; the structure snapshot
-holds only those entities, the devices they belong to and the areas those are in.
-Everything else (people, trackers, cameras, other integrations) stays at home.
+The cloud sees only the InspeXtor integration's own device entities (entity registry
+`platform` `inspextor`, except those of the bridge's own device) and the entities the user
+exposed for cloud control; the structure snapshot holds only those entities, the devices
+they belong to and the areas those are in. Everything else (people, trackers, cameras,
+other integrations) stays at home.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Any
 type JSONDict = dict[str, Any]
 
 OWN_PLATFORM = "inspextor"
+# The integration's entities that describe the bridge itself (cloud connected, outbox
+# depth, last ping...): they change on every status poll and mean nothing to the cloud.
+BRIDGE_UNIQUE_ID_PREFIX = "bridge:"
 
 
 class Verdict(StrEnum):
@@ -58,7 +62,10 @@ def build_scope(
         if not isinstance(entity_id, str):
             continue
         registered.add(entity_id)
-        if entry.get("platform") == OWN_PLATFORM:
+        unique_id = entry.get("unique_id")
+        if entry.get("platform") == OWN_PLATFORM and not (
+            isinstance(unique_id, str) and unique_id.startswith(BRIDGE_UNIQUE_ID_PREFIX)
+        ):
             own.add(entity_id)
     synced = own | exposed_ids
     known = registered | synced | {s for s in seen if isinstance(s, str)}

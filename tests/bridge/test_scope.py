@@ -73,3 +73,22 @@ def test_structure_keeps_scoped_entities_their_devices_and_areas() -> None:
 
 def test_structure_without_scope_is_empty() -> None:
     assert scoped_structure(build_scope([], []), AREAS, DEVICES, REGISTRY) == ([], [], [])
+
+
+def test_the_bridge_devices_own_entities_stay_home() -> None:
+    """Outbox depth, ping, cloud connected: InspeXtor's platform, but about the bridge itself."""
+    bridge = [
+        {
+            "entity_id": "sensor.inspextor_cloud_bridge_outbox_high_priority",
+            "platform": "inspextor",
+            "unique_id": "bridge:C-1001:home-1:outbox_high",
+        },
+        {
+            "entity_id": "light.kitchen",
+            "platform": "inspextor",
+            "unique_id": "inspextor:b5ea3f/42:brightness",
+        },
+    ]
+    scope = build_scope(bridge, [])
+    assert scope.synced == {"light.kitchen"}
+    assert scope.verdict("sensor.inspextor_cloud_bridge_outbox_high_priority") is Verdict.DROP
