@@ -66,7 +66,7 @@ async def post_command(request: web.Request) -> web.Response:
     cloud = request.app[DEVCLOUD_KEY]
     try:
         body: Any = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise _bad("body must be JSON") from None
     if not isinstance(body, dict):
         raise _bad("body must be a JSON object")

@@ -139,6 +139,9 @@ async def test_api_sends_a_command_and_tracks_it(
     ("path", "body", "status"),
     [
         ("/api/homes/C1/commands", "not json", 400),
+        pytest.param(  # nesting deeper than Python's recursion limit
+            "/api/homes/C1/commands", "[" * 20_000 + "]" * 20_000, 400, id="deep-nesting"
+        ),
         ("/api/homes/C1/commands", [], 400),
         ("/api/homes/C1/commands", {"service": "light.turn_on"}, 400),
         ("/api/homes/C1/commands", {"service": "a.b", "entity_id": "a.c", "data": 1}, 400),
