@@ -158,6 +158,10 @@ class CommandHandler:
             self._count("expired")
             await self._result(command.id, CommandStatus.EXPIRED, self._expired_reason(command))
             return
+        if reason := await self._not_runnable(command.entity_id):
+            self._count("failed")
+            await self._result(command.id, CommandStatus.FAILED, reason, None)
+            return
         try:
             await self.ha.call_service(
                 command.domain,
@@ -177,6 +181,22 @@ class CommandHandler:
         self._count("succeeded")
         state = await self._observe(command.entity_id)
         await self._result(command.id, CommandStatus.SUCCEEDED, None, state)
+
+    async def _not_runnable(self, entity_id: str) -> str | None:
+        """Why HA would not run a call on this entity, or None.
+
+        HA skips unavailable entities in entity services without an error, so without
+        this check the cloud would be told `succeeded` for a command nothing executed.
+        """
+        try:
+            state = await self.ha.get_state(entity_id)
+        except HAError:
+            return None  # HA unreachable: the service call will fail with the real reason
+        if state is None:
+            return f"{entity_id} does not exist in Home Assistant"
+        if state.get("state") == "unavailable":
+            return f"{entity_id} is unavailable (the device is offline or not responding)"
+        return None
 
     def _expired_reason(self, command: Command) -> str:
         late = self.clock() - command.expires_at

@@ -60,6 +60,23 @@ async def test_allowed_command_runs_and_reports_state(harness: BridgeHarness) ->
     assert all(PASSWORD.encode() not in m.payload for m in raw)
 
 
+async def test_command_for_unavailable_or_missing_entity_fails_without_a_call(
+    harness: BridgeHarness,
+) -> None:
+    """HA silently skips unavailable entities: the cloud must hear failed, not succeeded."""
+    harness.ha.set_state("light.kitchen", "unavailable")
+    await harness.bridge.set_exposure(["light.kitchen", "light.gone"])
+    await harness.cloud.send_action(action("u1"))
+    results = await final(harness, "u1")
+    assert [r["status"] for r in results] == ["accepted", "failed"]
+    assert "unavailable" in results[-1]["reason"]
+    await harness.cloud.send_action(action("u2", target={"entity_id": "light.gone"}))
+    results = await final(harness, "u2")
+    assert [r["status"] for r in results] == ["accepted", "failed"]
+    assert "does not exist" in results[-1]["reason"]
+    assert harness.ha.service_calls == []
+
+
 async def test_not_exposed_command_is_rejected_and_not_run(harness: BridgeHarness) -> None:
     harness.ha.set_state("lock.front", "locked")
     await harness.bridge.set_exposure(["light.kitchen"])
