@@ -223,11 +223,16 @@ class SyncEngine:
                 dirty.set()
 
     async def drain(self, lane: Lane) -> int:
-        """Publish everything queued in a lane now; returns the number of records sent."""
+        """Publish what the lane held when its window closed; returns the records sent.
+
+        Records queued meanwhile wait for the next window: under a steady flood a drain
+        that chased them would publish many small batches back to back.
+        """
         sent = 0
         loop = asyncio.get_running_loop()
+        ceiling = await self.store.last_seq(lane)
         while True:
-            rows = await self.store.fetch(lane, BATCH_LIMIT[lane])
+            rows = await self.store.fetch(lane, BATCH_LIMIT[lane], max_seq=ceiling)
             if not rows:
                 return sent
             records = [row.record for row in rows]

@@ -218,13 +218,15 @@ class Store:
 
         return await self._run(_enqueue)
 
-    async def fetch(self, lane: Lane, limit: int) -> list[OutboxRow]:
-        """The oldest `limit` queued records of a lane, in seq order."""
+    async def fetch(self, lane: Lane, limit: int, max_seq: int | None = None) -> list[OutboxRow]:
+        """The oldest `limit` queued records of a lane (up to `max_seq`), in seq order."""
+        ceiling = max_seq if max_seq is not None else 2**63 - 1
 
         def _fetch(conn: sqlite3.Connection) -> list[OutboxRow]:
             cur = conn.execute(
-                "SELECT id, seq, record FROM outbox WHERE lane = ? ORDER BY seq LIMIT ?",
-                (lane.value, limit),
+                "SELECT id, seq, record FROM outbox WHERE lane = ? AND seq <= ? "
+                "ORDER BY seq LIMIT ?",
+                (lane.value, ceiling, limit),
             )
             return [OutboxRow(int(i), int(s), json.loads(r)) for i, s, r in cur]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
@@ -202,3 +203,25 @@ async def test_removed_entity_is_synced_as_null_state(harness: BridgeHarness) ->
         what="light.gone removed",
     )
     assert removed[0]["attributes"] == {}
+
+
+async def test_steady_flood_still_leaves_in_one_batch_per_window(harness: BridgeHarness) -> None:
+    """Readings that keep coming during a drain wait for the next window (low window 1 s)."""
+    await wait_for(lambda: harness.bridge.resyncs >= 1, what="initial resync")
+    own_entities(harness.ha, "sensor.flood")
+    await harness.bridge.refresh_scope()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    value = 0
+    while loop.time() - started < 3.5:
+        harness.ha.set_state("sensor.flood", str(value))
+        value += 1
+        await asyncio.sleep(0.005)
+    await wait_for(
+        lambda: sum(r["entity_id"] == "sensor.flood" for r in harness.cloud.records("low"))
+        >= value,
+        what=f"all {value} readings",
+    )
+    low_packets = [m for m in harness.cloud.messages if m.topic.endswith("_low")]
+    # 3.5 s of flood and a 1 s window: about one batch a second, not one per few readings
+    assert len(low_packets) <= 6, f"{len(low_packets)} publishes for {value} readings"
