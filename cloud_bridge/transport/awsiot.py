@@ -2,7 +2,7 @@
 
 awscrt runs its own event loop thread and calls back on it; every callback here only
 hands over to asyncio with loop.call_soon_threadsafe. awscrt's concurrent futures are
-awaited through asyncio.wrap_future. awscrt reconnects by itself (1 s doubling to 60 s);
+awaited through asyncio.wrap_future. awscrt reconnects by itself (1 s doubling to 30 s);
 this class reports each change, diagnoses kick loops, and resubscribes when the broker
 kept no session.
 """
@@ -26,7 +26,7 @@ from cloud_bridge.transport.base import (
     ConnectionState,
     TransportError,
 )
-from cloud_bridge.transport.common import TransportCore
+from cloud_bridge.transport.common import RECONNECT_MAX, TransportCore
 from cloud_bridge.transport.diagnosis import Diagnosis, KickLoopDetector, explain_aws_error
 from cloud_bridge.transport.tls import missing_files
 
@@ -67,7 +67,7 @@ class AwsIotTransport(TransportCore):
         *,
         keepalive: int = 45,
         reconnect_min: int = 1,
-        reconnect_max: int = 60,
+        reconnect_max: int = RECONNECT_MAX,
         connect_timeout: float = 45.0,
         ack_timeout: float = 30.0,
         kick_detector: KickLoopDetector | None = None,

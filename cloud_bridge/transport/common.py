@@ -19,6 +19,11 @@ from cloud_bridge.transport.diagnosis import Diagnosis, KickLoopDetector
 
 _LOGGER = logging.getLogger(__name__)
 
+# Longest wait between reconnect attempts, in seconds. With 60 s (awscrt's and paho's
+# usual cap) a backlog waited up to a minute after the cloud came back (measured in the
+# 60 s outage test); 30 s stays far inside AWS IoT's 1 connect/s per client id.
+RECONNECT_MAX = 30
+
 
 class TransportCore:
     """Base of MqttTransport and AwsIotTransport."""

@@ -25,7 +25,7 @@ from cloud_bridge.transport.base import (
     ConnectionState,
     TransportError,
 )
-from cloud_bridge.transport.common import TransportCore
+from cloud_bridge.transport.common import RECONNECT_MAX, TransportCore
 from cloud_bridge.transport.diagnosis import (
     Diagnosis,
     KickLoopDetector,
@@ -57,7 +57,7 @@ class MqttTransport(TransportCore):
         keepalive: int = 45,
         clean_session: bool = False,
         reconnect_min: float = 1.0,
-        reconnect_max: float = 60.0,
+        reconnect_max: float = RECONNECT_MAX,
         connect_timeout: float = 10.0,
         ack_timeout: float = 30.0,
         kick_detector: KickLoopDetector | None = None,
