@@ -7,8 +7,15 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from tests.bridge.bridge_fixtures import BridgeHarness, start_harness
+from tests.helpers.certs import PKI, make_pki
 from tests.helpers.fake_ha import FakeHA, running_fake_ha
 from tests.helpers.mosquitto import Broker, running_broker
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
+    """A CA, a server certificate for localhost and a client certificate (TLS tests)."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture

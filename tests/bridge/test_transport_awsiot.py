@@ -12,33 +12,9 @@ import pytest
 
 from cloud_bridge.transport.awsiot import AwsIotTransport
 from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
-from tests.helpers.certs import PKI, make_pki
+from tests.helpers.certs import PKI
 from tests.helpers.mosquitto import Broker, free_port, running_broker
-
-# Run as root, mosquitto drops to user "mosquitto", which cannot read pytest's tmp dirs.
-
-
-async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.02)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self.events: list[ConnectionEvent] = []
-
-    def on_message(self, topic: str, payload: bytes) -> None:
-        self.messages.append((topic, payload))
-
-    def on_connection(self, event: ConnectionEvent) -> None:
-        self.events.append(event)
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
-    return make_pki(tmp_path_factory.mktemp("pki"))
+from tests.helpers.transport_recorder import Recorder, wait_until
 
 
 @pytest.fixture

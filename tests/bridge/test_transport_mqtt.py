@@ -13,34 +13,9 @@ import pytest
 
 from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
 from cloud_bridge.transport.mqtt import MqttTransport, TLSSettings
-from tests.helpers.certs import PKI, make_pki
+from tests.helpers.certs import PKI
 from tests.helpers.mosquitto import Broker, free_port, running_broker
-
-# Run as root, mosquitto drops to user "mosquitto", which cannot read pytest's private
-# tmp dirs; keep the invoking user so it can read the certificates and password file.
-
-
-async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.02)
-
-
-class Recorder:
-    """Collects what a transport hands to the bridge."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self.events: list[ConnectionEvent] = []
-
-    def on_message(self, topic: str, payload: bytes) -> None:
-        self.messages.append((topic, payload))
-
-    def on_connection(self, event: ConnectionEvent) -> None:
-        self.events.append(event)
-
-    def states(self) -> list[ConnectionState]:
-        return [e.state for e in self.events]
+from tests.helpers.transport_recorder import Recorder, wait_until
 
 
 @pytest.fixture
@@ -237,11 +212,6 @@ async def test_bad_credentials_are_reported(password_broker: Broker, make_transp
     right, _ = make_transport(password_broker, "c2", username="bridge", password="s3cret")
     await right.connect()
     assert right.connected
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> PKI:
-    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture
