@@ -218,8 +218,9 @@ async def test_steady_flood_still_leaves_in_one_batch_per_window(harness: Bridge
         value += 1
         await asyncio.sleep(0.005)
     await wait_for(
-        lambda: sum(r["entity_id"] == "sensor.flood" for r in harness.cloud.records("low"))
-        >= value,
+        lambda: (
+            sum(r["entity_id"] == "sensor.flood" for r in harness.cloud.records("low")) >= value
+        ),
         what=f"all {value} readings",
     )
     low_packets = [m for m in harness.cloud.messages if m.topic.endswith("_low")]
