@@ -479,11 +479,9 @@ def section(sizes: Sizes, r: SyncResults) -> Section:
         "more than once within a window sends only its newest state; here each light "
         "changes about once a second, so little coalesces).",
         f"Publishes in 3b: {ours_pub} against an ideal of about {ideal} (one per lane per "
-        "window). The excess comes from `SyncEngine.drain`, which keeps fetching until the "
-        "outbox is empty: under a sustained flood the outbox writer adds rows every loop "
-        "tick, so once a window has passed a lane goes on publishing small batches "
-        "instead of waiting for the next window (cloud_bridge/sync.py; fix: send only the "
-        "rows present when the window closed).",
+        "window). A drain sends only the rows its window held (cloud_bridge/sync.py); "
+        "before that fix it chased rows that arrived while it published and this run "
+        "counted 229-344.",
         f"Note: at {sizes.flood_rate:,} publishes/s the naive forwarder would exceed AWS IoT "
         "Core's 100 publishes/s per connection, so on AWS most of its messages would be "
         "throttled; here Mosquitto accepts them all.",
