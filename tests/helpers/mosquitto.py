@@ -17,12 +17,17 @@ import subprocess
 import tempfile
 import time
 
+from cloud_bridge.devcloud.broker import find_mosquitto
+from cloud_bridge.devstack.stack import free_port
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = [
+    "Broker",
+    "TLSFiles",
+    "free_port",
+    "mosquitto_path",
+    "running_broker",
+    "start_broker",
+]
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,7 @@ class Broker:
 
 def mosquitto_path() -> str | None:
     """The mosquitto binary, or None when it is not installed."""
-    return shutil.which("mosquitto") or next(
-        (p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if Path(p).exists()), None
-    )
+    return find_mosquitto()
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
