@@ -99,16 +99,27 @@ def _spawn(conf: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def start_broker(
-    port: int | None = None, tls: TLSFiles | None = None, extra_conf: str = ""
+    port: int | None = None,
+    tls: TLSFiles | None = None,
+    extra_conf: str = "",
+    persistent: bool = False,
 ) -> Broker:
-    """Start Mosquitto on 127.0.0.1; with `tls`, require client certificates."""
+    """Start Mosquitto on 127.0.0.1; with `tls`, require client certificates.
+
+    `persistent` keeps sessions (subscriptions and queued QoS 1 messages of clients that
+    are away) across `Broker.restart()`, as a production broker does.
+    """
     port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="mosq-"))
     lines = [
         f"listener {port} 127.0.0.1",
         "allow_anonymous true",
         "set_tcp_nodelay true",
-        "persistence false",
+        *(
+            ["persistence true", f"persistence_location {workdir}/"]
+            if persistent
+            else ["persistence false"]
+        ),
         f"log_dest file {workdir / 'mosquitto.log'}",
         "log_type all",
         "max_inflight_messages 0",

@@ -30,8 +30,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture
 def broker() -> Iterator[Broker]:
-    """The cloud broker: a real Mosquitto on a free port."""
-    with running_broker() as running:
+    """The cloud broker: a real Mosquitto on a free port.
+
+    Persistent, so the ledger's session survives a broker restart: whatever the bridge
+    publishes before the ledger has reconnected is queued for it, not lost to the test.
+    """
+    with running_broker(persistent=True) as running:
         yield running
 
 
