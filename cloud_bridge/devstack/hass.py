@@ -9,7 +9,6 @@ folder reuses the user, the token and the entries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import asdict, dataclass
 import json
 import logging
@@ -134,24 +133,9 @@ class HassInstance:
             self.log_file,
         )
         await self.process.start()
-        await self._wait_ready(timeout)
-
-    async def _wait_ready(self, timeout: float) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        async with aiohttp.ClientSession() as session:
-            while asyncio.get_running_loop().time() < deadline:
-                if self.process is not None and not self.process.running:
-                    raise HassError(f"hass exited; see {self.log_file}:\n{self.process.tail()}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    # /auth/providers answers without auth as soon as HTTP is up: 200 once
-                    # a user exists, 400 "onboarding_required" before.
-                    async with session.get(
-                        f"{self.url}/auth/providers", timeout=aiohttp.ClientTimeout(total=2)
-                    ) as resp:
-                        if resp.status < 500:
-                            return
-                await asyncio.sleep(0.25)
-        raise HassError(f"hass did not answer on {self.url} within {timeout:.0f}s")
+        # /auth/providers answers without auth as soon as HTTP is up: 200 once a user
+        # exists, 400 "onboarding_required" before.
+        await self.process.wait_http(f"{self.url}/auth/providers", timeout=timeout, error=HassError)
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop hass (SIGTERM, then SIGKILL after `timeout`)."""

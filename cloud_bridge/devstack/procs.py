@@ -11,6 +11,8 @@ from pathlib import Path
 import signal
 import sys
 
+import aiohttp
+
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -77,6 +79,32 @@ class ManagedProcess:
         # Anything the child left in its group goes too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
+
+    async def wait_http(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60.0,
+        error: type[Exception] = RuntimeError,
+    ) -> None:
+        """Wait until `url` answers (any status below 500); raise `error` with this child's
+        log if it exits first, or when `timeout` passes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < deadline:
+                if not self.running:
+                    raise error(
+                        f"{self.name} exited during start; see {self.log_file}:\n{self.tail()}"
+                    )
+                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                    async with session.get(
+                        url, headers=headers or {}, timeout=aiohttp.ClientTimeout(total=2)
+                    ) as resp:
+                        if resp.status < 500:
+                            return
+                await asyncio.sleep(0.2)
+        raise error(f"{self.name} did not answer on {url} within {timeout:.0f}s")
 
     def tail(self, lines: int = 30) -> str:
         """The last lines of the child's log, for error messages."""

@@ -8,8 +8,6 @@ Core). Every child runs in its own process group and is stopped with it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass, field
 import json
 import logging
@@ -302,21 +300,8 @@ class Stack:
         self, url: str, proc: ManagedProcess, token: str | None = None, timeout: float = 60.0
     ) -> None:
         """Wait until `url` answers, failing early with the log if `proc` exits."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        async with aiohttp.ClientSession() as session:
-            while loop.time() < deadline:
-                if not proc.running:
-                    raise StackError(f"{proc.name} exited during start:\n{proc.tail()}")
-                with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                    async with session.get(
-                        url, headers=headers, timeout=aiohttp.ClientTimeout(total=2)
-                    ) as resp:
-                        if resp.status < 500:
-                            return
-                await asyncio.sleep(0.2)
-        raise StackError(f"{proc.name} did not answer on {url} within {timeout:.0f}s")
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        await proc.wait_http(url, headers, timeout, error=StackError)
 
     async def bridge_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """Call the bridge's local API."""
