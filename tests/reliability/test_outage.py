@@ -116,8 +116,9 @@ async def test_cloud_broker_outage_under_load(
 
 
 async def test_outbox_at_its_cap_drops_oldest_low_never_high(
-    tmp_path: Path, broker: Broker, fake_ha: FakeHA
+    tmp_path: Path, persistent_broker: Broker, fake_ha: FakeHA
 ) -> None:
+    broker = persistent_broker
     lights = [f"light.bulk_{i}" for i in range(300)]
     own(fake_ha, "sensor.flow", *lights)
     ledger = await start_ledger(broker)
