@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import secrets
-import sys
 import tempfile
 import time
 from typing import Any
@@ -22,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from bench.events import entity_ids, new_state
+from bench.naive_proc import TOKEN_ENV
 from bench.procinfo import rss_kib
 from bench.report import Row, Section
 from bench.sync_pipeline import _broker
@@ -163,33 +163,49 @@ async def bridge_memory(workdir: Path, cloud_port: int, sizes: Sizes) -> tuple[M
         await ha.stop()
 
 
+async def start_naive(workdir: Path, ha: FakeHA, cloud_port: int) -> ManagedProcess:
+    """The naive forwarder process, once it holds its connection to `ha`."""
+    proc = ManagedProcess.python_module(
+        "naive forwarder",
+        "bench.naive_proc",
+        ["--ha-url", ha.url, "--port", str(cloud_port)],
+        workdir / "naive.log",
+        {TOKEN_ENV: ha.token},
+    )
+    await proc.start()
+    try:
+        await _wait_connected(proc, ha, timeout=30)
+    except BaseException:
+        await proc.stop()
+        raise
+    return proc
+
+
 async def naive_memory(workdir: Path, cloud_port: int, sizes: Sizes) -> Memory:
     """The naive forwarder process under the same flood."""
     ha = FakeHA(secrets.token_urlsafe(16))
     await ha.start()
-    proc = ManagedProcess(
-        "naive forwarder",
-        [
-            sys.executable,
-            "-m",
-            "bench.naive_proc",
-            "--ha-url",
-            ha.url,
-            "--token",
-            ha.token,
-            "--port",
-            str(cloud_port),
-        ],
-        workdir / "naive.log",
-    )
+    proc: ManagedProcess | None = None
     try:
         ids = _seed(ha, sizes)
-        await proc.start()
-        await ha.wait_for_connections(1, timeout=30)
+        proc = await start_naive(workdir, ha, cloud_port)
         return await _measure(proc, ha, ids, sizes)
     finally:
-        await proc.stop()
+        if proc is not None:
+            await proc.stop()
         await ha.stop()
+
+
+async def _wait_connected(proc: ManagedProcess, ha: FakeHA, timeout: float) -> None:
+    """Until `proc` holds an authenticated connection to `ha`; its log if it exits first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while ha.connection_count < 1:
+        if not proc.running:
+            raise RuntimeError(f"{proc.name} exited before connecting:\n{proc.tail()}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"{proc.name} did not connect within {timeout:.0f}s:\n{proc.tail()}")
+        await asyncio.sleep(0.05)
 
 
 async def outbox_bytes(workdir: Path, sizes: Sizes) -> tuple[float, int, int]:

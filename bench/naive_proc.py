@@ -1,7 +1,9 @@
 """The naive forwarder as a process: HA WebSocket state_changed -> one MQTT publish each.
 
-`python -m bench.naive_proc --ha-url ws://... --token T --port 1883` — the baseline whose
-memory benchmark 5 measures beside the bridge's.
+`NAIVE_HA_TOKEN=T python -m bench.naive_proc --ha-url ws://... --port 1883` — the baseline
+whose memory benchmark 5 measures beside the bridge's. The token comes from the environment,
+never argv: it is a secret (argv shows in `ps`), and a token that starts with "-" would be
+read by argparse as an option.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 
 import aiohttp
 
 from bench.naive import NaiveForwarder
+
+TOKEN_ENV = "NAIVE_HA_TOKEN"
 
 
 async def forward(ha_url: str, token: str, port: int) -> None:
@@ -38,10 +43,12 @@ async def forward(ha_url: str, token: str, port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ha-url", required=True)
-    parser.add_argument("--token", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    asyncio.run(forward(args.ha_url, args.token, args.port))
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        parser.error(f"set {TOKEN_ENV} to a Home Assistant access token")
+    asyncio.run(forward(args.ha_url, token, args.port))
 
 
 if __name__ == "__main__":

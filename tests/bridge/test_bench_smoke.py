@@ -19,6 +19,7 @@ from bench.report import Row, Section, render
 from bench.stats import percentile
 from cloud_bridge.devcloud.broker import find_mosquitto
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
+from tests.helpers.fake_ha import FakeHA
 
 needs_mosquitto = pytest.mark.skipif(find_mosquitto() is None, reason="mosquitto not installed")
 
@@ -54,6 +55,27 @@ async def test_footprint_reads_the_bridge_process_and_its_outbox() -> None:
     assert peak.ours >= idle.ours * 0.9
     assert idle.baseline > 10
     assert 50 < outbox.ours < 5000  # bytes per queued row: JSON record plus index
+
+
+@needs_mosquitto
+async def test_naive_forwarder_connects_with_a_token_that_starts_with_a_dash(
+    tmp_path: Path,
+) -> None:
+    # secrets.token_urlsafe starts with "-" one time in 64; as an argv value argparse
+    # took it for an option and the baseline process exited (a CI failure).
+    broker = await sync_pipeline._broker()
+    ha = FakeHA("-leading-dash-token")
+    await ha.start()
+    try:
+        proc = await footprint.start_naive(tmp_path, ha, broker.port)
+        try:
+            assert ha.connection_count == 1
+            assert ha.token not in " ".join(proc.argv)  # a secret stays out of `ps`
+        finally:
+            await proc.stop()
+    finally:
+        await ha.stop()
+        await broker.stop()
 
 
 def test_cost_model_bills_5kb_units_and_batching_saves_messages() -> None:
