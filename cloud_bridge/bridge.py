@@ -33,6 +33,7 @@ from cloud_bridge.transport.base import (
 
 _LOGGER = logging.getLogger(__name__)
 KICK_CODE = "duplicate_client_id"
+STORAGE_CODES = frozenset({"storage_full", "storage_readonly", "storage_error"})
 HOUSEKEEPING_INTERVAL = 600.0
 SCOPE_REFRESH_DELAY = 1.0  # debounce of registry refreshes for unseen entities
 
@@ -75,6 +76,7 @@ class Bridge:
             high_window=config.high_window,
             low_window=config.low_window,
             on_error=self.report_error,
+            on_recovered=self._storage_recovered,
         )
         self.intake = ScopedIntake(self.sync, self._schedule_scope_refresh)
         self.scope_refresh_delay = SCOPE_REFRESH_DELAY
@@ -126,6 +128,11 @@ class Bridge:
     def report_error(self, code: str, reason: str) -> None:
         """Remember the latest problem for `/api/status`."""
         self.last_error = {"code": code, "reason": reason, "at": time.time()}
+
+    def _storage_recovered(self) -> None:
+        """The outbox works again (room was freed): a storage error is no longer true."""
+        if self.last_error and self.last_error["code"] in STORAGE_CODES:
+            self.last_error = None
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)

@@ -57,6 +57,9 @@ BATCH_LIMIT = {Lane.STRUCTURE: 1, Lane.HIGH: 2000, Lane.LOW: 2000}
 
 type SendFunc = Callable[[str, bytes, Priority], Awaitable[None]]
 type ErrorFunc = Callable[[str, str], None]
+LOW_WRITE_CHUNK = 200  # readings per outbox transaction
+FLUSH_RETRY_FIRST = 1.0  # seconds before retrying an outbox write that failed; doubles
+FLUSH_RETRY_MAX = 30.0
 
 
 def lane_for(entity_id: str) -> Lane | None:
@@ -82,6 +85,7 @@ class SyncEngine:
         high_window: float = 0.5,
         low_window: float = 30.0,
         on_error: ErrorFunc | None = None,
+        on_recovered: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.topics = topics
@@ -89,6 +93,10 @@ class SyncEngine:
         self._send = send
         self.windows = {Lane.STRUCTURE: 0.0, Lane.HIGH: high_window, Lane.LOW: low_window}
         self._on_error = on_error or (lambda code, reason: None)
+        self._on_recovered = on_recovered or (lambda: None)
+        self._storage_failing = False
+        self._stopping = False
+        self._room_freed = asyncio.Event()  # a drain deleted sent rows: retry a write now
         self._high: dict[str, Record] = {}
         self._low: list[tuple[str, Record]] = []
         self._structure: Record | None = None
@@ -109,6 +117,10 @@ class SyncEngine:
 
     async def stop(self) -> None:
         """Write what is pending to the outbox and stop publishing."""
+        self._stopping = True
+        self._room_freed.set()  # wake a retrying writer: it ends after its current try
+        if self._flush_task is not None:
+            await self._flush_task
         with contextlib.suppress(StorageError):
             await self.flush()
         for task in self._tasks:
@@ -164,31 +176,62 @@ class SyncEngine:
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.create_task(self._flush_soon(), name="outbox-writer")
 
+    @property
+    def pending(self) -> bool:
+        """Records are held in memory, not yet in the outbox."""
+        return self._structure is not None or bool(self._high) or bool(self._low)
+
     async def _flush_soon(self) -> None:
-        try:
-            await self.flush()
-        except StorageError as err:
-            _LOGGER.warning("cannot write the outbox: %s", err)
-            self._on_error(err.code, str(err))
+        """Write what is pending; while the outbox fails (a full disk), keep retrying with
+        backoff, and at once when a drain has deleted sent rows, until it is written."""
+        delay = FLUSH_RETRY_FIRST
+        while True:
+            try:
+                await self.flush()
+            except StorageError as err:
+                self._on_error(err.code, str(err))
+                self._storage_failing = True
+                if self._stopping:
+                    _LOGGER.warning("cannot write the outbox: %s", err)
+                    return
+                _LOGGER.warning("cannot write the outbox (retrying in %.0fs): %s", delay, err)
+            else:
+                self._storage_recovered()
+                return
+            self._room_freed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room_freed.wait(), delay)
+            delay = min(delay * 2, FLUSH_RETRY_MAX)
+
+    def _storage_recovered(self) -> None:
+        if self._storage_failing:
+            self._storage_failing = False
+            _LOGGER.info("the outbox can be written again")
+            self._on_recovered()
 
     async def flush(self) -> None:
-        """Write every pending record to the outbox (one transaction per lane)."""
-        while self._structure is not None or self._high or self._low:
+        """Write every pending record to the outbox: one transaction for structure, one
+        for high, and low in chunks, so no transaction needs more WAL than a nearly full
+        disk can hold; a failed write keeps only what was not written in memory."""
+        while self.pending:
             structure, self._structure = self._structure, None
             high, self._high = self._high, {}
             low, self._low = self._low, []
             try:
                 if structure is not None:
                     await self.store.enqueue(Lane.STRUCTURE, [("", structure)])
+                    structure = None
                     self._dirty[Lane.STRUCTURE].set()
                 if high:
                     await self.store.enqueue(Lane.HIGH, list(high.items()))
+                    high = {}
                     self._dirty[Lane.HIGH].set()
-                if low:
-                    await self.store.enqueue(Lane.LOW, low)
+                while low:  # a nearly full disk may take only part of a chunk
+                    written = await self.store.enqueue(Lane.LOW, low[:LOW_WRITE_CHUNK])
+                    del low[: len(written)]
                     self._dirty[Lane.LOW].set()
             except StorageError:
-                # keep the records in memory, newest wins, and let the caller report it
+                # keep the unwritten records in memory, newest wins; the caller reports it
                 if structure is not None and self._structure is None:
                     self._structure = structure
                 self._high = {**high, **self._high}
@@ -209,18 +252,21 @@ class SyncEngine:
             if self.windows[lane]:
                 await asyncio.sleep(self.windows[lane])  # the batching window
             dirty.clear()
+            pause = 0.0
             try:
                 await self.drain(lane)
             except TransportError as err:
                 _LOGGER.info("%s sync paused: %s", lane, err)
                 dirty.set()
-                if self._online.is_set():
-                    await asyncio.sleep(1.0)
+                pause = 1.0 if self._online.is_set() else 0.0
             except StorageError as err:
                 _LOGGER.warning("cannot use the outbox: %s", err)
                 self._on_error(err.code, str(err))
-                await asyncio.sleep(5.0)
+                self._storage_failing = True
                 dirty.set()
+                pause = 5.0
+            if pause:
+                await asyncio.sleep(pause)
 
     async def drain(self, lane: Lane) -> int:
         """Publish what the lane held when its window closed; returns the records sent.
@@ -243,5 +289,8 @@ class SyncEngine:
             for packet in packets:
                 await self._send(topic, packet, LANE_PRIORITY[lane])
             await self.store.remove(lane, rows)
+            self._room_freed.set()
+            if not self.pending:
+                self._storage_recovered()
             self.sent_batches[lane] += 1
             sent += len(rows)

@@ -5,11 +5,21 @@ OOM, add-on restart), because the WAL is in the OS page cache; only a power cut 
 back the last commits, never corrupt the file. NORMAL avoids an fsync per commit, which
 matters on the SD cards and eMMC most Home Assistant hosts run on (latency and wear), and
 what a power cut can lose is recovered: the bridge resyncs all current states on start.
+
+secure_delete is off (Debian's SQLite turns it on): with it every deleted page is zeroed
+through the WAL, so deleting sent rows needs as much free disk as they take, and a full
+disk could never be drained. The outbox holds entity states, not secrets. The WAL is
+checkpointed every WAL_CHECKPOINT_PAGES and cut back to JOURNAL_SIZE_LIMIT after each
+checkpoint, so it stays near 1 MB: the store's reserve (2 MB) is always enough to let a
+checkpoint finish on a full disk.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+WAL_CHECKPOINT_PAGES = 256  # 1 MB of 4 KB pages (SQLite's default is 1000)
+JOURNAL_SIZE_LIMIT = 1024 * 1024
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -47,6 +57,9 @@ def connect(path: str) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA secure_delete=OFF")
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(SCHEMA)
     except sqlite3.Error:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from pathlib import Path
+import shutil
 import sqlite3
 import time
 from typing import Any
@@ -26,8 +27,16 @@ _LOGGER = logging.getLogger(__name__)
 DB_NAME = "bridge.sqlite3"
 DEFAULT_LOW_CAPACITY = 100_000
 # Kept beside the database and given back when the disk is full: in WAL mode even deleting
-# sent rows needs room, so without it a full disk could never be drained again.
-RESERVE_BYTES = 256 * 1024
+# sent rows needs room (a checkpoint may grow the database by up to the WAL's ~1 MB), so
+# without it a full disk could never be drained again.
+RESERVE_BYTES = 2 * 1024 * 1024
+# After a release the reserve is remade only with this much free, or it would take the
+# room the outbox was just given and make it fail again.
+REMAKE_FREE_BYTES = 4 * RESERVE_BYTES
+# Free disk the low lane never writes into (counting free pages inside the database as
+# room): deletes and WAL checkpoints always have space, so a full outbox can drain. Sensor
+# readings past it wait in memory; controllable states (high) and structure still go in.
+LOW_WATERMARK_BYTES = 4 * 1024 * 1024
 
 
 class StorageError(Exception):
@@ -83,8 +92,10 @@ class Store:
         return await loop.run_in_executor(self._executor, self._call, func, frees)
 
     def _call[T](self, func: Callable[[sqlite3.Connection], T], frees: bool = False) -> T:
-        """Run `func` in the database; when it `frees` room and the disk is full, retry it
-        once with the reserve given back (never for writes that would just eat it)."""
+        """Run `func` in the database. When the disk is full, make room and retry once:
+        the WAL is checkpointed and truncated (its frames become free disk), and a call
+        that `frees` rows may also take the reserve (never a write that would just eat it).
+        """
         if self._conn is None:
             raise StorageError("the database is not open", "storage_closed")
         try:
@@ -92,14 +103,32 @@ class Store:
         except sqlite3.Error as err:
             if self._conn.in_transaction:
                 self._conn.rollback()
-            if not (frees and "full" in str(err).lower() and self._release_reserve()):
+            if "full" not in str(err).lower() or not self._make_room(frees):
                 raise _explain(err, self.path) from err
-        try:  # once more, with the reserve's room
+        try:  # once more, with the room made
             return func(self._conn)
         except sqlite3.Error as err:
             if self._conn.in_transaction:
                 self._conn.rollback()
             raise _explain(err, self.path) from err
+
+    def _make_room(self, frees: bool) -> bool:
+        """Whether anything was given back to a full disk: the WAL, and for a call that
+        frees rows, the reserve too (with which the checkpoint can finish)."""
+        if self._truncate_wal():
+            return True
+        return frees and self._release_reserve() and (self._truncate_wal() or True)
+
+    def _truncate_wal(self) -> bool:
+        """Copy the WAL into the database and cut it to zero bytes (False when it could
+        not be, or there is no WAL)."""
+        assert self._conn is not None
+        try:
+            busy, frames, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as err:
+            _LOGGER.debug("checkpoint on a full disk failed: %s", err)
+            return False
+        return int(busy) == 0 and int(frames) >= 0
 
     def _release_reserve(self) -> bool:
         if self._reserve is None:
@@ -115,9 +144,15 @@ class Store:
         )
         return True
 
-    def _make_reserve(self) -> None:
-        """(Re)create the reserve file; quietly not when there is no room for it."""
+    def _make_reserve(self, free_at_least: int = 0) -> None:
+        """(Re)create the reserve file when the disk has `free_at_least` bytes free;
+        quietly not when there is no room for it."""
         if self._reserve is None or self._reserve.exists():
+            return
+        try:
+            if shutil.disk_usage(self._reserve.parent).free < free_at_least:
+                return
+        except OSError:
             return
         try:
             with self._reserve.open("wb") as handle:
@@ -162,7 +197,9 @@ class Store:
         """Give each record the lane's next seq and queue it, in one transaction.
 
         High and structure keep only the newest row per entity; low is a bounded FIFO
-        that drops its oldest rows (counted in `dropped_low`) when full.
+        that drops its oldest rows (counted in `dropped_low`) when full. On a nearly full
+        disk low writes only the oldest items that fit above the watermark (the seqs say
+        how many), and raises storage_full when none does.
         """
         if not items:
             return []
@@ -180,6 +217,9 @@ class Store:
                 stamped = {**record, "seq": last}
                 rows.append((lane.value, last, entity_id, json.dumps(stamped), now))
             if lane is Lane.LOW:
+                fit = self._low_rows_that_fit(conn, [len(row[3]) for row in rows])
+                del rows[fit:], seqs[fit:]
+                last = seqs[-1]
                 conn.executemany(
                     "INSERT INTO outbox (lane, seq, entity_id, record, created) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -217,6 +257,35 @@ class Store:
             return seqs
 
         return await self._run(_enqueue)
+
+    def _low_rows_that_fit(self, conn: sqlite3.Connection, sizes: Sequence[int]) -> int:
+        """How many of the rows (JSON sizes `sizes`, oldest first) fit above the
+        watermark; each takes about twice its JSON with pages, index and WAL. Raises
+        storage_full (rolled back) when none fits."""
+        if self._reserve is None:  # in memory
+            return len(sizes)
+        try:
+            free = shutil.disk_usage(Path(self.path).parent).free
+        except OSError:
+            return len(sizes)
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        free_pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+        room = free - LOW_WATERMARK_BYTES + free_pages * page_size
+        fit = 0
+        for size in sizes:
+            room -= 2 * size
+            if room < 0:
+                break
+            fit += 1
+        if fit:
+            return fit
+        conn.execute("ROLLBACK")
+        raise StorageError(
+            f"the disk holding {self.path} is nearly full ({free / 1e6:.1f} MB free): sensor "
+            f"readings wait in memory, {LOW_WATERMARK_BYTES // 2**20} MB are kept for "
+            "draining the outbox",
+            "storage_full",
+        )
 
     async def fetch(self, lane: Lane, limit: int, max_seq: int | None = None) -> list[OutboxRow]:
         """The oldest `limit` queued records of a lane (up to `max_seq`), in seq order."""
@@ -292,7 +361,7 @@ class Store:
         """Forget command ids whose expiry has passed (and renew the disk reserve)."""
 
         def _purge(conn: sqlite3.Connection) -> int:
-            self._make_reserve()
+            self._make_reserve(REMAKE_FREE_BYTES)
             return int(conn.execute("DELETE FROM commands WHERE expires < ?", (now,)).rowcount)
 
         return await self._run(_purge, frees=True)

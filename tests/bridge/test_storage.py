@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from cloud_bridge.protocol.records import Lane, state_record, structure_record
-from cloud_bridge.storage import StorageError, Store
-from cloud_bridge.storage.store import RESERVE_BYTES
+from cloud_bridge.storage import StorageError, Store, store as store_module
+from cloud_bridge.storage.store import LOW_WATERMARK_BYTES, RESERVE_BYTES
 
 
 def rec(lane: Lane, entity: str, state: str) -> tuple[str, dict]:
@@ -145,7 +146,9 @@ async def test_unusable_data_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert str(not_a_dir) in str(info.value)
 
 
-async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(tmp_path: Path) -> None:
+async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = Store(tmp_path / "db.sqlite3")
     await store.open()
     reserve = tmp_path / "db.sqlite3.reserve"
@@ -161,10 +164,18 @@ async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(tmp_path: Pa
     def disk_full_always(conn: object) -> str:
         raise sqlite3.OperationalError("database or disk is full")
 
-    with pytest.raises(StorageError):  # a write that would only eat the reserve: refused
-        await store._run(disk_full_once)
+    # first the WAL is checkpointed and cut to zero: any write gets one more try with
+    # that room, and the reserve stays
+    assert await store._run(disk_full_once) == "done"
+    assert calls == [True, True]
+    # when the WAL gives nothing back, a write that would only eat the reserve is refused
+    monkeypatch.setattr(store, "_truncate_wal", lambda: False)
     calls.clear()
-    # a delete of sent rows is retried with the reserve's room
+    with pytest.raises(StorageError):
+        await store._run(disk_full_once)
+    assert reserve.exists()
+    calls.clear()
+    # but a delete of sent rows is retried with the reserve's room
     assert await store._run(disk_full_once, frees=True) == "done"
     assert calls == [True, False]
     with pytest.raises(StorageError) as err:  # no reserve left: a clear error
@@ -172,4 +183,41 @@ async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(tmp_path: Pa
     assert err.value.code == "storage_full"
     assert await store.purge_commands(0) == 0  # housekeeping renews the reserve
     assert reserve.exists()
+    await store.close()
+
+
+async def test_deleting_sent_rows_needs_no_room_for_their_content(tmp_path: Path) -> None:
+    # Debian's SQLite zeroes deleted pages (secure_delete) through the WAL: deleting sent
+    # readings would need as much free disk as they take, and a full disk never drains.
+    store = await open_store(tmp_path, capacity=10_000)
+    await store.enqueue(Lane.LOW, [rec(Lane.LOW, f"sensor.s{i}", "x" * 4000) for i in range(500)])
+    wal = tmp_path / "bridge.sqlite3-wal"
+    await store._run(lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    rows = await store.fetch(Lane.LOW, 1000)
+    assert await store.remove(Lane.LOW, rows) == 500
+    assert wal.stat().st_size < 200_000  # 2 MB of readings deleted through < 0.2 MB of WAL
+    await store.close()
+
+
+async def test_low_lane_stops_at_the_watermark_and_high_still_goes_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await open_store(tmp_path, capacity=10_000)
+    room = 0
+
+    def disk_usage(path: object) -> SimpleNamespace:
+        return SimpleNamespace(free=LOW_WATERMARK_BYTES + room)
+
+    monkeypatch.setattr(store_module.shutil, "disk_usage", disk_usage)
+    readings = [rec(Lane.LOW, "sensor.s", str(i) + "y" * 1000) for i in range(10)]
+    with pytest.raises(StorageError) as err:
+        await store.enqueue(Lane.LOW, readings)
+    assert err.value.code == "storage_full"
+    assert "nearly full" in str(err.value)
+    assert await store.enqueue(Lane.HIGH, [rec(Lane.HIGH, "light.a", "on")]) == [1]
+    room = 7000  # about three 1 KB readings at twice their size
+    written = await store.enqueue(Lane.LOW, readings)
+    assert written == [1, 2, 3]  # the oldest that fit, in order
+    assert [row.record["state"][:1] for row in await store.fetch(Lane.LOW, 10)] == list("012")
+    assert await store.last_seq(Lane.LOW) == 3  # no seq spent on what was not written
     await store.close()
