@@ -103,6 +103,11 @@ class SyncEngine:
         self._flush_task: asyncio.Task[None] | None = None
         self._dirty = {lane: asyncio.Event() for lane in Lane}
         self._online = asyncio.Event()
+        # After each reconnect every lane owes one drain; a lane starts draining only when
+        # no higher lane owes one or is draining, so the backlog goes structure, high, low.
+        self._owed: set[Lane] = set()
+        self._draining: set[Lane] = set()
+        self._turns = asyncio.Event()  # set whenever a lane's turn ends
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_batches = {lane: 0 for lane in Lane}
         self.dropped_low = 0  # oldest readings dropped in memory while the outbox failed
@@ -133,6 +138,7 @@ class SyncEngine:
     def set_online(self, online: bool) -> None:
         """The cloud connection came up (publish everything queued) or went down."""
         if online:
+            self._owed = set(Lane)
             self._online.set()
             for event in self._dirty.values():
                 event.set()
@@ -252,6 +258,7 @@ class SyncEngine:
             if self.windows[lane]:
                 await asyncio.sleep(self.windows[lane])  # the batching window
             dirty.clear()
+            await self._take_turn(lane)
             pause = 0.0
             try:
                 await self.drain(lane)
@@ -265,8 +272,23 @@ class SyncEngine:
                 self._storage_failing = True
                 dirty.set()
                 pause = 5.0
+            finally:
+                self._end_turn(lane)
             if pause:
                 await asyncio.sleep(pause)
+
+    async def _take_turn(self, lane: Lane) -> None:
+        """Wait until no higher-priority lane owes a drain or is draining."""
+        higher = list(Lane)[: list(Lane).index(lane)]
+        while any(h in self._owed or h in self._draining for h in higher):
+            self._turns.clear()
+            await self._turns.wait()
+        self._draining.add(lane)
+
+    def _end_turn(self, lane: Lane) -> None:
+        self._draining.discard(lane)
+        self._owed.discard(lane)
+        self._turns.set()
 
     async def drain(self, lane: Lane) -> int:
         """Publish what the lane held when its window closed; returns the records sent.
