@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 from cloud_bridge.protocol.packing import PackContext, unpack
-from cloud_bridge.protocol.records import Lane
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
 from cloud_bridge.storage import Store
