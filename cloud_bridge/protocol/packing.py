@@ -167,6 +167,9 @@ def pack(ctx: PackContext, lane: Lane, records: Sequence[Record], ts: float) -> 
     for record in records:
         if record.get("lane") != lane.value:
             raise RecordError(f"a {record.get('lane')} record in a {lane.value} batch")
+    whole = _packet(ctx, lane=lane, records=records, ts=ts, part=1, parts=1)
+    if len(whole) <= ctx.max_bytes:  # the usual case: one packet, zipped once
+        return [whole]
     groups = _groups(ctx, lane, records, ts)
     return [
         _packet(ctx, lane=lane, records=g, ts=ts, part=i, parts=len(groups))
