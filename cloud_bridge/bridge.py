@@ -33,6 +33,7 @@ from cloud_bridge.transport.base import (
 
 _LOGGER = logging.getLogger(__name__)
 KICK_CODE = "duplicate_client_id"
+SCOPE_KEY = "synced_scope"  # kv: the entity ids the cloud was last sent
 STORAGE_CODES = frozenset({"storage_full", "storage_readonly", "storage_error"})
 HOUSEKEEPING_INTERVAL = 600.0
 SCOPE_REFRESH_DELAY = 1.0  # debounce of registry refreshes for unseen entities
@@ -112,6 +113,7 @@ class Bridge:
             LocalAPI(self, api_token, config.api_host, config.api_port) if serve_api else None
         )
         self.last_error: dict[str, Any] | None = None
+        self._saved_scope: frozenset[str] = frozenset()
         self.certificate_expires: str | None = None
         self._kick_loop = False
         self._online = False
@@ -148,6 +150,8 @@ class Bridge:
             await self.ping.load()
         try:
             self.intake.exposed = frozenset(await self.store.exposure())
+            self._saved_scope = frozenset(await self.store.get(SCOPE_KEY, []))
+            self.intake.previously_synced = self._saved_scope
         except StorageError as err:
             self.report_error(err.code, str(err))
         self.transport.set_handlers(self._on_message, self._on_connection)
@@ -321,6 +325,7 @@ class Bridge:
             queued = self.intake.apply(registry, states, full=full)
             try:
                 await self.sync.flush()
+                await self._save_scope()
             except StorageError as err:
                 self.report_error(err.code, str(err))
             if not full:
@@ -359,7 +364,15 @@ class Bridge:
             self.intake.rescope()  # HA is away: its next connect resyncs the states
             with contextlib.suppress(StorageError):
                 await self.sync.flush()
+                await self._save_scope()
         return stored
+
+    async def _save_scope(self) -> None:
+        """Remember which entities the cloud has (after their removals are in the outbox)."""
+        synced = self.intake.scope.synced
+        if synced != self._saved_scope:
+            await self.store.set(SCOPE_KEY, sorted(synced))
+            self._saved_scope = synced
 
     async def status(self) -> dict[str, Any]:
         """The status document of the local API."""

@@ -27,6 +27,9 @@ class ScopedIntake:
         self.sync = sync
         self._on_unknown = on_unknown
         self.exposed: frozenset[str] = frozenset()
+        # what the cloud was last sent, restored from the outbox's store at start: entities
+        # that left the scope while the bridge was down are sent as removed at first apply
+        self.previously_synced: frozenset[str] = frozenset()
         self.scope = SyncScope()
         self.loaded = False  # a registry was read at least once
         self.dropped = 0
@@ -57,7 +60,7 @@ class ScopedIntake:
         self._seen = frozenset(
             s["entity_id"] for s in states if isinstance(s.get("entity_id"), str)
         )
-        old = self.scope if self.loaded else SyncScope()
+        old = self.scope if self.loaded else SyncScope(synced=self.previously_synced)
         self.loaded = True
         self._rescope(always_snapshot=full)
         queued = 0

@@ -385,3 +385,50 @@ async def test_readings_kept_in_memory_while_the_disk_is_full_are_bounded(
         assert (await bridge.status())["outbox"]["dropped_low"] == 15
     finally:
         await bridge.stop()
+
+
+async def test_entity_that_left_the_scope_while_the_bridge_was_down_is_removed(
+    tmp_path: Path,
+) -> None:
+    bridge, transport, ha = make_bridge(tmp_path)
+    ha.set("light.kept", "on")
+    ha.set("light.gone", "on")
+    await bridge.start()
+    try:
+        await wait_for(
+            lambda: (
+                {r["entity_id"] for r in high_records(transport)} >= {"light.kept", "light.gone"}
+            ),
+            what="both lights synced",
+        )
+    finally:
+        await bridge.stop()
+    # while the bridge is down, light.gone leaves HA (or stops being exposed)
+    bridge, transport, ha = make_bridge(tmp_path)
+    ha.set("light.kept", "on")
+    await bridge.start()
+    try:
+        removed = await wait_for(
+            lambda: [r for r in high_records(transport) if r["entity_id"] == "light.gone"],
+            what="light.gone sent as removed",
+        )
+        assert removed[-1]["state"] is None
+        assert not [
+            r
+            for r in high_records(transport)
+            if r["entity_id"] == "light.kept" and r["state"] is None
+        ]
+    finally:
+        await bridge.stop()
+    # and once the cloud was told, a third start does not tell it again
+    bridge, transport, ha = make_bridge(tmp_path)
+    ha.set("light.kept", "on")
+    await bridge.start()
+    try:
+        await wait_for(
+            lambda: any(r["entity_id"] == "light.kept" for r in high_records(transport)),
+            what="light.kept resynced",
+        )
+        assert not any(r["entity_id"] == "light.gone" for r in high_records(transport))
+    finally:
+        await bridge.stop()
