@@ -125,6 +125,7 @@ async def _async_setup_bridge(hass: HomeAssistant, entry: BridgeConfigEntry) -> 
             translation_key="exposure_failed",
             translation_placeholders={"reason": str(err)},
         ) from err
+    coordinator.keep_exposure = True
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, BRIDGE_PLATFORMS)
     return True

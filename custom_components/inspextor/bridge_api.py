@@ -93,6 +93,16 @@ class BridgeClient:
             raise BridgeError(reason)
         return body if isinstance(body, dict) else {}
 
+    async def exposure(self) -> list[str]:
+        """GET /api/exposure: the allow-list the bridge enforces now."""
+        status, body = await self._request("GET", "/api/exposure", STATUS_TIMEOUT)
+        if (reason := failure_reason(status, body)) is not None:
+            raise BridgeError(reason)
+        entities = body.get("entities") if isinstance(body, dict) else None
+        if not isinstance(entities, list):
+            raise BridgeError("the exposure names no entities")
+        return [str(entity) for entity in entities]
+
     async def set_exposure(self, entities: list[str]) -> list[str]:
         """PUT /api/exposure; returns the allow-list the bridge stored."""
         status, body = await self._request(

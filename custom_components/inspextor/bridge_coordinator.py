@@ -13,7 +13,14 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .bridge_api import BridgeAuthError, BridgeClient, BridgeError
 from .bridge_repairs import async_update_issues
-from .const import BRIDGE_NAME, BRIDGE_SCAN_INTERVAL, DOMAIN, LOGGER, MANUFACTURER
+from .const import (
+    BRIDGE_NAME,
+    BRIDGE_SCAN_INTERVAL,
+    CONF_EXPOSED_ENTITIES,
+    DOMAIN,
+    LOGGER,
+    MANUFACTURER,
+)
 
 type BridgeConfigEntry = ConfigEntry[BridgeCoordinator]
 
@@ -39,6 +46,9 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.client = client
         # Known once the first status arrived; the entry's unique id says the same.
         self.identifier = entry.unique_id or ""
+        # Set by the entry's setup once it pushed the options' allow-list; from then on
+        # every poll puts it back if the bridge's differs.
+        self.keep_exposure = False
 
     async def _async_update_data(self) -> dict[str, Any]:
         try:
@@ -54,9 +64,30 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 translation_placeholders={"reason": str(err)},
             ) from err
         self.identifier = bridge_id(status)
+        if self.keep_exposure:
+            await self._restore_exposure()
         async_update_issues(self.hass, self.config_entry, status)
         self._update_sw_version(status.get("version"))
         return status
+
+    async def _restore_exposure(self) -> None:
+        """HA's options are the allow-list: put them back on a bridge that lost them (its
+        data restored from an older backup, or wiped), so the cloud controls no more and
+        no less than the user chose."""
+        wanted = list(self.config_entry.options.get(CONF_EXPOSED_ENTITIES, []))
+        try:
+            current = await self.client.exposure()
+            if set(current) == set(wanted):
+                return
+            LOGGER.warning(
+                "The bridge's exposure (%d entities) differed from the %d chosen in Home "
+                "Assistant; it is put back",
+                len(current),
+                len(wanted),
+            )
+            await self.client.set_exposure(wanted)
+        except BridgeError as err:
+            LOGGER.debug("Could not check the bridge's exposure: %s", err)
 
     def _update_sw_version(self, version: Any) -> None:
         """The add-on was upgraded: the device shows the new version."""

@@ -173,6 +173,28 @@ async def test_setup_pushes_the_chosen_exposure(hass: HomeAssistant, bridge: Fak
     assert bridge.exposure == ["light.kitchen_light", "cover.bedroom_shade"]
 
 
+async def test_a_bridge_that_lost_its_exposure_gets_it_back(
+    hass: HomeAssistant,
+    bridge: FakeBridge,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The add-on's data restored from an older backup: the next poll puts HA's list back."""
+    entry = bridge_entry(exposed=["light.kitchen_light"])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await _poll(hass, freezer)
+    assert len(bridge.puts()) == 1  # in step: nothing to put back
+    bridge.exposure = ["light.kitchen_light", "lock.front_door"]  # an old allow-list
+    await _poll(hass, freezer)
+    assert bridge.exposure == ["light.kitchen_light"]
+    assert len(bridge.puts()) == 2
+    assert "differed from the 1 chosen in Home Assistant" in caplog.text
+    bridge.exposure_status = 500  # a bridge that cannot answer: the status still counts
+    await _poll(hass, freezer)
+    assert _state(hass, CONNECTED) == STATE_ON
+
+
 async def test_setup_retries_when_the_exposure_is_refused(
     hass: HomeAssistant, bridge: FakeBridge
 ) -> None:
