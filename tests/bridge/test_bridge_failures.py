@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+import contextlib
 import json
 from pathlib import Path
 import time
@@ -387,48 +389,33 @@ async def test_readings_kept_in_memory_while_the_disk_is_full_are_bounded(
         await bridge.stop()
 
 
+@contextlib.asynccontextmanager
+async def running_with(tmp_path: Path, *lights: str) -> AsyncIterator[FakeCloudTransport]:
+    """A bridge on `tmp_path`'s data whose HA has `lights` on; stopped on exit."""
+    bridge, transport, ha = make_bridge(tmp_path)
+    for light in lights:
+        ha.set(light, "on")
+    await bridge.start()
+    try:
+        yield transport
+    finally:
+        await bridge.stop()
+
+
 async def test_entity_that_left_the_scope_while_the_bridge_was_down_is_removed(
     tmp_path: Path,
 ) -> None:
-    bridge, transport, ha = make_bridge(tmp_path)
-    ha.set("light.kept", "on")
-    ha.set("light.gone", "on")
-    await bridge.start()
-    try:
-        await wait_for(
-            lambda: (
-                {r["entity_id"] for r in high_records(transport)} >= {"light.kept", "light.gone"}
-            ),
-            what="both lights synced",
-        )
-    finally:
-        await bridge.stop()
+    def sent(transport: FakeCloudTransport, entity_id: str) -> list[dict[str, Any]]:
+        return [r for r in high_records(transport) if r["entity_id"] == entity_id]
+
+    async with running_with(tmp_path, "light.kept", "light.gone") as transport:
+        await wait_for(lambda: sent(transport, "light.gone"), what="light.gone synced")
     # while the bridge is down, light.gone leaves HA (or stops being exposed)
-    bridge, transport, ha = make_bridge(tmp_path)
-    ha.set("light.kept", "on")
-    await bridge.start()
-    try:
-        removed = await wait_for(
-            lambda: [r for r in high_records(transport) if r["entity_id"] == "light.gone"],
-            what="light.gone sent as removed",
-        )
+    async with running_with(tmp_path, "light.kept") as transport:
+        removed = await wait_for(lambda: sent(transport, "light.gone"), what="the removal")
         assert removed[-1]["state"] is None
-        assert not [
-            r
-            for r in high_records(transport)
-            if r["entity_id"] == "light.kept" and r["state"] is None
-        ]
-    finally:
-        await bridge.stop()
+        assert all(r["state"] == "on" for r in sent(transport, "light.kept"))
     # and once the cloud was told, a third start does not tell it again
-    bridge, transport, ha = make_bridge(tmp_path)
-    ha.set("light.kept", "on")
-    await bridge.start()
-    try:
-        await wait_for(
-            lambda: any(r["entity_id"] == "light.kept" for r in high_records(transport)),
-            what="light.kept resynced",
-        )
-        assert not any(r["entity_id"] == "light.gone" for r in high_records(transport))
-    finally:
-        await bridge.stop()
+    async with running_with(tmp_path, "light.kept") as transport:
+        await wait_for(lambda: sent(transport, "light.kept"), what="light.kept resynced")
+        assert not sent(transport, "light.gone")
