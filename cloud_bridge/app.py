@@ -23,7 +23,13 @@ _LOGGER = logging.getLogger(__name__)
 def make_transport(config: BridgeConfig) -> CloudTransport:
     """MqttTransport (Mosquitto, dev cloud) or AwsIotTransport (awsiotsdk, mTLS)."""
     if config.transport == "mqtt":
-        tls = TLSSettings(config.ca_file) if config.mqtt_tls else None
+        tls = (
+            TLSSettings(
+                config.ca_file, config.cert_file, config.key_file, client_cert_optional=True
+            )
+            if config.mqtt_tls
+            else None
+        )
         return MqttTransport(
             config.endpoint,
             config.port,

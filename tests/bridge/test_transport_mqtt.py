@@ -11,6 +11,8 @@ import subprocess
 
 import pytest
 
+from cloud_bridge.app import make_transport as make_bridge_transport
+from cloud_bridge.config import parse_options
 from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
 from cloud_bridge.transport.mqtt import MqttTransport, TLSSettings
 from tests.helpers.certs import PKI
@@ -249,6 +251,40 @@ async def test_tls_without_client_certificate_is_refused(
     with pytest.raises(TransportError) as err:
         await transport.connect()
     assert err.value.code in {"tls_error", "connection_closed"}
+
+
+async def test_bridge_config_presents_its_client_certificate_when_it_has_one(
+    tls_broker: Broker, pki: PKI, tmp_path: Path
+) -> None:
+    # the add-on's `mqtt_tls` used to trust the CA only, so a broker that requires client
+    # certificates (as AWS IoT does) refused it
+    options = {
+        "contract_id": "C-1",
+        "instance_id": "home-1",
+        "instance_password": "pw-1",
+        "transport": "mqtt",
+        "endpoint": "127.0.0.1",
+        "port": tls_broker.port,
+        "mqtt_tls": True,
+        "ca_file": str(pki.ca),
+        "cert_file": str(pki.client_cert),
+        "key_file": str(pki.client_key),
+        "ha_token": "t",
+        "data_dir": str(tmp_path),
+    }
+    transport = make_bridge_transport(parse_options(options, {}))
+    try:
+        await transport.connect()
+        assert transport.connected
+    finally:
+        await transport.disconnect()
+    # without the client files it falls back to the CA alone (and this broker refuses)
+    options |= {"cert_file": str(tmp_path / "none.crt"), "key_file": str(tmp_path / "none.key")}
+    transport = make_bridge_transport(parse_options(options, {}))
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code in {"tls_error", "connection_closed"}
+    await transport.disconnect()
 
 
 async def test_missing_certificate_file(tmp_path: Path, broker: Broker, make_transport) -> None:
