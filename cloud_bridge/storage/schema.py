@@ -5,6 +5,8 @@ OOM, add-on restart), because the WAL is in the OS page cache; only a power cut 
 back the last commits, never corrupt the file. NORMAL avoids an fsync per commit, which
 matters on the SD cards and eMMC most Home Assistant hosts run on (latency and wear), and
 what a power cut can lose is recovered: the bridge resyncs all current states on start.
+The one exception is a command id, which must never be forgotten once its command ran:
+`Store.remember_command` commits it with synchronous=FULL.
 
 secure_delete is off (Debian's SQLite turns it on): with it every deleted page is zeroed
 through the WAL, so deleting sent rows needs as much free disk as they take, and a full

@@ -348,11 +348,18 @@ class Store:
         now = time.time()
 
         def _remember(conn: sqlite3.Connection) -> bool:
-            cur = conn.execute(
-                "INSERT INTO commands (id, expires, seen) VALUES (?, ?, ?) "
-                "ON CONFLICT(id) DO NOTHING",
-                (command_id, expires, now),
-            )
+            # Durable before the command runs, even across a power cut (the outbox's
+            # NORMAL could lose the last commits): else a retried command could run twice.
+            # One fsync per command; commands are human-paced.
+            conn.execute("PRAGMA synchronous=FULL")
+            try:
+                cur = conn.execute(
+                    "INSERT INTO commands (id, expires, seen) VALUES (?, ?, ?) "
+                    "ON CONFLICT(id) DO NOTHING",
+                    (command_id, expires, now),
+                )
+            finally:
+                conn.execute("PRAGMA synchronous=NORMAL")
             return cur.rowcount == 1
 
         return await self._run(_remember)

@@ -92,6 +92,22 @@ async def test_command_ids_survive_restart_and_expire(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_a_command_id_is_fsynced_before_the_command_runs(tmp_path: Path) -> None:
+    # A power cut cannot be made here; what it needs can be seen: the id's commit runs
+    # with synchronous=FULL (the outbox's NORMAL may lose the last commits on power loss).
+    store = await open_store(tmp_path)
+    statements: list[str] = []
+    await store._run(lambda conn: conn.set_trace_callback(statements.append))
+    assert await store.remember_command("cmd-1", 9e9)
+    await store._run(lambda conn: conn.set_trace_callback(None))
+    insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO commands"))
+    assert statements[insert - 1] == "PRAGMA synchronous=FULL"
+    assert statements[insert + 1] == "PRAGMA synchronous=NORMAL"
+    sync = await store._run(lambda conn: conn.execute("PRAGMA synchronous").fetchone()[0])
+    assert sync == 1  # NORMAL again for the outbox
+    await store.close()
+
+
 async def test_kv_log_and_exposure(tmp_path: Path) -> None:
     store = await open_store(tmp_path)
     assert await store.get("missing", {"x": 1}) == {"x": 1}
