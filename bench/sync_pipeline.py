@@ -31,6 +31,7 @@ from bench.report import Row, Section
 from cloud_bridge.devcloud.broker import LocalBroker, find_mosquitto, start_mosquitto
 from cloud_bridge.devstack.stack import free_port
 from cloud_bridge.ha.base import RegistrySnapshot
+from cloud_bridge.protocol import fastjson
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
 from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.protocol.records import Lane
@@ -174,7 +175,7 @@ class Pipeline:
 
     def ingest(self, message: str) -> None:
         """What HAWebSocketClient and the bridge's scope filter do with one text frame."""
-        event = json.loads(message)["event"]
+        event = fastjson.loads(message)["event"]
         data = event["data"]
         self.intake.on_state(data["entity_id"], data["new_state"])
 
@@ -245,7 +246,7 @@ async def measure_ingest(port: int, sizes: Sizes, results: SyncResults) -> None:
                 results.ingest_rate = len(messages) / (time.monotonic() - start)
                 start = time.monotonic()
                 for message in messages:
-                    json.loads(message)
+                    fastjson.loads(message)
                 results.parse_rate = len(messages) / (time.monotonic() - start)
         finally:
             probe.stop()
@@ -264,7 +265,7 @@ async def measure_naive_ingest(port: int, sizes: Sizes, results: SyncResults) ->
         with one_core():
             start = time.monotonic()
             for index, message in enumerate(messages):
-                data = json.loads(message)["event"]["data"]
+                data = fastjson.loads(message)["event"]["data"]  # the same parser as ours
                 forwarder.forward(data["entity_id"], data["new_state"])
                 if index % 500 == 499:
                     await asyncio.sleep(0)
@@ -320,7 +321,7 @@ async def measure_flood(port: int, sizes: Sizes, results: SyncResults) -> None:
     try:
 
         def forward(message: str) -> None:
-            data = json.loads(message)["event"]["data"]
+            data = fastjson.loads(message)["event"]["data"]
             forwarder.forward(data["entity_id"], data["new_state"])
 
         await _paced(messages, sizes.flood_rate, forward)
@@ -485,7 +486,8 @@ def section(sizes: Sizes, r: SyncResults) -> Section:
         f"Note: at {sizes.flood_rate:,} publishes/s the naive forwarder would exceed AWS IoT "
         "Core's 100 publishes/s per connection, so on AWS most of its messages would be "
         "throttled; here Mosquitto accepts them all.",
-        f"3a breakdown: parsing HA's JSON messages alone (`json.loads`) runs at "
+        "3a breakdown: parsing HA's JSON messages alone (`fastjson.loads`: orjson, as the "
+        f"bridge's HA client does) runs at "
         f"{r.parse_rate:,.0f}/s on the same core; on the wire a record costs "
         f"{r.ingest_wire.nbytes / max(r.ingest_wire.records, 1):.1f} B in full batches, so "
         "the 512 KiB/s publish budget alone would cap delivery at "
@@ -501,11 +503,11 @@ def section(sizes: Sizes, r: SyncResults) -> Section:
             "bridge parses HA's JSON (old and new state; "
             f"{r.parse_rate:,.0f}/s alone), builds a record, serialises it to JSON for "
             "the SQLite outbox, reads it back, serialises it again for `records.json`, "
-            "zips and base64-encodes it. Closing it: parse with orjson (already installed "
-            "with HA) or subscribe with `subscribe_entities` (compressed diffs, no "
-            "old_state), keep the outbox rows' JSON and splice it into `records.json` "
-            "instead of decoding and re-encoding, and subscribe to state changes of "
-            "synced domains only. The 512 KiB/s byte budget caps delivery near "
+            "zips and base64-encodes it (all JSON through orjson already). Closing it: "
+            "subscribe with `subscribe_entities` (compressed diffs, no old_state), keep "
+            "the outbox rows' JSON and splice it into `records.json` instead of decoding "
+            "and re-encoding, and subscribe to state changes of synced domains only. The "
+            "512 KiB/s byte budget caps delivery near "
             f"{512 * 1024 / max(r.ingest_wire.nbytes / max(r.ingest_wire.records, 1), 1):,.0f}"
             " records/s whatever the CPU, so ≥ 20,000/s also needs ≤ 26 B per record."
         )

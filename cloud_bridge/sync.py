@@ -57,7 +57,7 @@ BATCH_LIMIT = {Lane.STRUCTURE: 1, Lane.HIGH: 2000, Lane.LOW: 2000}
 
 type SendFunc = Callable[[str, bytes, Priority], Awaitable[None]]
 type ErrorFunc = Callable[[str, str], None]
-LOW_WRITE_CHUNK = 200  # readings per outbox transaction
+LOW_WRITE_CHUNK = 1000  # readings per outbox transaction (the watermark bounds its bytes)
 FLUSH_RETRY_FIRST = 1.0  # seconds before retrying an outbox write that failed; doubles
 FLUSH_RETRY_MAX = 30.0
 
@@ -165,7 +165,7 @@ class SyncEngine:
         return state_record(
             lane,
             seq=0,
-            ts=time.time(),
+            ts=round(time.time(), 3),
             entity_id=entity_id,
             state=str(state.get("state")) if state else None,
             attributes=attributes if isinstance(attributes, dict) else {},
@@ -175,7 +175,7 @@ class SyncEngine:
         self, areas: list[dict[str, Any]], devices: list[dict[str, Any]], entities: list[Any]
     ) -> None:
         """Queue a structure snapshot (replacing any unsent one)."""
-        self._structure = structure_record(0, time.time(), areas, devices, entities)
+        self._structure = structure_record(0, round(time.time(), 3), areas, devices, entities)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:

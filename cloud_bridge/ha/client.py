@@ -26,6 +26,7 @@ from cloud_bridge.ha.base import (
     RegistrySnapshot,
     StateHandler,
 )
+from cloud_bridge.protocol import fastjson
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class HAWebSocketClient:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     break
                 try:
-                    payload = json.loads(msg.data)
+                    payload = fastjson.loads(msg.data)
                 except ValueError:
                     _LOGGER.warning("Ignoring a message from Home Assistant that is not JSON")
                     continue

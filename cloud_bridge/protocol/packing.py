@@ -18,6 +18,7 @@ import math
 from typing import Any
 import zipfile
 
+from cloud_bridge.protocol import fastjson
 from cloud_bridge.protocol.packets import (
     MAX_PUBLISH_BYTES,
     PacketError,
@@ -49,7 +50,7 @@ class PackContext:
 
 def zip_records(records: Sequence[Record]) -> bytes:
     """A deterministic zip archive holding `records.json`."""
-    data = json.dumps(list(records), separators=(",", ":"), ensure_ascii=False).encode()
+    data = fastjson.dumps_bytes(list(records))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         info = zipfile.ZipInfo(RECORDS_FILE, date_time=_ZIP_DATE)

@@ -20,6 +20,7 @@ import sqlite3
 import time
 from typing import Any
 
+from cloud_bridge.protocol import fastjson
 from cloud_bridge.protocol.records import Lane, Record
 from cloud_bridge.storage.schema import connect
 
@@ -215,7 +216,7 @@ class Store:
                 last += 1
                 seqs.append(last)
                 stamped = {**record, "seq": last}
-                rows.append((lane.value, last, entity_id, json.dumps(stamped), now))
+                rows.append((lane.value, last, entity_id, fastjson.dumps(stamped), now))
             if lane is Lane.LOW:
                 fit = self._low_rows_that_fit(conn, [len(row[3]) for row in rows])
                 del rows[fit:], seqs[fit:]
@@ -297,7 +298,7 @@ class Store:
                 "ORDER BY seq LIMIT ?",
                 (lane.value, ceiling, limit),
             )
-            return [OutboxRow(int(i), int(s), json.loads(r)) for i, s, r in cur]
+            return [OutboxRow(int(i), int(s), fastjson.loads(r)) for i, s, r in cur]
 
         return await self._run(_fetch)
 
@@ -307,11 +308,7 @@ class Store:
 
         def _remove(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
-            removed = 0
-            for row_id, seq in keys:
-                removed += conn.execute(
-                    "DELETE FROM outbox WHERE id = ? AND seq = ?", (row_id, seq)
-                ).rowcount
+            removed = conn.executemany("DELETE FROM outbox WHERE id = ? AND seq = ?", keys).rowcount
             conn.execute("COMMIT")
             if lane is Lane.LOW:
                 self._low_count = max(0, self._low_count - removed)
