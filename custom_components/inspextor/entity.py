@@ -68,13 +68,15 @@ class InspextorEntity(Entity):
         self.site = site
         self.spec = spec
         self.path = spec.path
+        self._capability = capability
         self._attr_unique_id = f"{site.base}:{spec.path}:{capability}"
         self._attr_device_info = device_info(site, spec)
 
     async def async_added_to_hass(self) -> None:
-        """Listen to the device's updates."""
+        """Listen to the device's availability and to the capabilities it shows."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.site.async_add_listener(self.path, self._handle_update))
+        watched = frozenset({self._capability, *self._commanded})
+        self.async_on_remove(self.site.async_add_listener(self.path, self._handle_update, watched))
 
     @callback
     def _handle_update(self) -> None:

@@ -67,7 +67,7 @@ class InspextorSite:
         self.options: dict[str, Any] = {}  # the entry options this site runs with
         self.ignored_messages = 0
         self.resync = Resync(hass, base, self._publish_in_background)
-        self._listeners: dict[str, list[CALLBACK_TYPE]] = {}
+        self._listeners: dict[str, list[tuple[CALLBACK_TYPE, frozenset[str] | None]]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -96,21 +96,31 @@ class InspextorSite:
     # -- listeners and state for entities ----------------------------------------------
 
     @callback
-    def async_add_listener(self, path: str, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call `listener` whenever something about the device at `path` changes."""
+    def async_add_listener(
+        self,
+        path: str,
+        listener: CALLBACK_TYPE,
+        capabilities: frozenset[str] | None = None,
+    ) -> CALLBACK_TYPE:
+        """Call `listener` whenever something about the device at `path` changes: its
+        availability, or one of `capabilities` (any capability when None)."""
         listeners = self._listeners.setdefault(path, [])
-        listeners.append(listener)
+        entry = (listener, capabilities)
+        listeners.append(entry)
 
         @callback
         def remove() -> None:
-            listeners.remove(listener)
+            listeners.remove(entry)
 
         return remove
 
     @callback
-    def _notify(self, path: str) -> None:
-        for listener in list(self._listeners.get(path, ())):
-            listener()
+    def _notify(self, path: str, capability: str | None = None) -> None:
+        """Tell the listeners of the device (only those of `capability` when given: a
+        multisensor's temperature does not rewrite its humidity, lux and motion)."""
+        for listener, capabilities in list(self._listeners.get(path, ())):
+            if capability is None or capabilities is None or capability in capabilities:
+                listener()
 
     def state(self, path: str) -> DeviceState:
         """The device's state record (created for announced devices)."""
@@ -202,7 +212,7 @@ class InspextorSite:
 
     @callback
     def _command_changed(self, key: CommandKey) -> None:
-        self._notify(key[0])
+        self._notify(*key)
 
     # -- resync ------------------------------------------------------------------------
 
@@ -286,7 +296,7 @@ class InspextorSite:
         cid = data.get("cid")
         if isinstance(cid, str):
             self.commands.handle_echo((path, capability), cid)
-        self._notify(path)
+        self._notify(path, capability)
 
     def _handle_availability(self, path: str, payload: bytes) -> None:
         # Kept even for a device not known yet: its retained announcement may come later.

@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .helpers import fire_raw, fire_status
+from .helpers import fire_availability, fire_raw, fire_status
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,24 @@ async def test_sensor_ignores_wrong_type(
     state = hass.states.get("sensor.garden_temperature")
     assert state is not None
     assert state.state == "19"
+
+
+async def test_a_reading_rewrites_only_its_own_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The multisensor's temperature does not rewrite its humidity, lux and motion
+    (each needless write is a state_reported event and a recorder check)."""
+    fire_status(hass, "garden/steinel", "humidity", 55)
+    others = ("sensor.garden_humidity", "sensor.garden_illuminance")
+    before = {e: hass.states.get(e).last_reported for e in others}
+    changed: list[str] = []
+    hass.bus.async_listen("state_changed", lambda event: changed.append(event.data["entity_id"]))
+    fire_status(hass, "garden/steinel", "temperature", 20)
+    fire_status(hass, "garden/steinel", "temperature", 20)  # the same value again
+    await hass.async_block_till_done()
+    assert changed == ["sensor.garden_temperature"]
+    # an unchanged write would still move last_reported (and fire state_reported)
+    assert {e: hass.states.get(e).last_reported for e in others} == before
+    fire_availability(hass, "garden/steinel", False)  # availability still reaches all
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.garden_humidity").state == "unavailable"
