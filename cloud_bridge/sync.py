@@ -255,7 +255,7 @@ class SyncEngine:
         while True:
             await dirty.wait()
             await self._online.wait()
-            if self.windows[lane]:
+            if self.windows[lane] and not self._full_batch_queued(lane):
                 await asyncio.sleep(self.windows[lane])  # the batching window
             dirty.clear()
             await self._take_turn(lane)
@@ -276,6 +276,12 @@ class SyncEngine:
                 self._end_turn(lane)
             if pause:
                 await asyncio.sleep(pause)
+
+    def _full_batch_queued(self, lane: Lane) -> bool:
+        """A backlog of at least a full batch gains nothing by waiting for the window: its
+        publishes are full already (a reconnect's backlog, a flood beyond a batch a
+        window). Known without a query for the low lane only."""
+        return lane is Lane.LOW and self.store.low_queued >= BATCH_LIMIT[lane]
 
     async def _take_turn(self, lane: Lane) -> None:
         """Wait until no higher-priority lane owes a drain or is draining."""

@@ -288,6 +288,11 @@ class Store:
             "storage_full",
         )
 
+    @property
+    def low_queued(self) -> int:
+        """Low-lane rows in the outbox (kept in memory, exact)."""
+        return self._low_count
+
     async def fetch(self, lane: Lane, limit: int, max_seq: int | None = None) -> list[OutboxRow]:
         """The oldest `limit` queued records of a lane (up to `max_seq`), in seq order."""
         ceiling = max_seq if max_seq is not None else 2**63 - 1
