@@ -60,6 +60,14 @@ def _explain(err: sqlite3.Error, where: str) -> StorageError:
     return StorageError(f"database error in {where}: {text}", "storage_error")
 
 
+def _apply_next(remedies: list[Callable[[], bool]]) -> bool:
+    """Apply the remedies in order until one makes room; False when none is left."""
+    while remedies:
+        if remedies.pop(0)():
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     """One queued change record."""
@@ -93,32 +101,29 @@ class Store:
         return await loop.run_in_executor(self._executor, self._call, func, frees)
 
     def _call[T](self, func: Callable[[sqlite3.Connection], T], frees: bool = False) -> T:
-        """Run `func` in the database. When the disk is full, make room and retry once:
-        the WAL is checkpointed and truncated (its frames become free disk), and a call
-        that `frees` rows may also take the reserve (never a write that would just eat it).
-        """
+        """Run `func` in the database. When the disk is full, make room and try again:
+        first the WAL is checkpointed and truncated (its frames become free disk); a call
+        that `frees` rows may then also take the reserve (never a write that would just
+        eat it)."""
         if self._conn is None:
             raise StorageError("the database is not open", "storage_closed")
-        try:
-            return func(self._conn)
-        except sqlite3.Error as err:
-            if self._conn.in_transaction:
-                self._conn.rollback()
-            if "full" not in str(err).lower() or not self._make_room(frees):
-                raise _explain(err, self.path) from err
-        try:  # once more, with the room made
-            return func(self._conn)
-        except sqlite3.Error as err:
-            if self._conn.in_transaction:
-                self._conn.rollback()
-            raise _explain(err, self.path) from err
+        remedies = [self._truncate_wal]
+        if frees:
+            remedies.append(self._release_reserve_then_truncate)
+        while True:
+            try:
+                return func(self._conn)
+            except sqlite3.Error as err:
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                if "full" not in str(err).lower() or not _apply_next(remedies):
+                    raise _explain(err, self.path) from err
 
-    def _make_room(self, frees: bool) -> bool:
-        """Whether anything was given back to a full disk: the WAL, and for a call that
-        frees rows, the reserve too (with which the checkpoint can finish)."""
-        if self._truncate_wal():
-            return True
-        return frees and self._release_reserve() and (self._truncate_wal() or True)
+    def _release_reserve_then_truncate(self) -> bool:
+        if not self._release_reserve():
+            return False
+        self._truncate_wal()  # with the reserve's room the checkpoint can finish
+        return True
 
     def _truncate_wal(self) -> bool:
         """Copy the WAL into the database and cut it to zero bytes (False when it could

@@ -184,6 +184,20 @@ async def test_reserve_is_kept_and_given_back_when_the_disk_is_full(
     # that room, and the reserve stays
     assert await store._run(disk_full_once) == "done"
     assert calls == [True, True]
+    # still full after that (another program filled the disk): a delete of sent rows
+    # gets a third try with the reserve given back
+    calls.clear()
+
+    def disk_full_twice(conn: object) -> str:
+        calls.append(reserve.exists())
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return "done"
+
+    assert await store._run(disk_full_twice, frees=True) == "done"
+    assert calls == [True, True, False]
+    assert await store.purge_commands(0) == 0  # housekeeping takes it back (disk has room)
+    assert reserve.exists()
     # when the WAL gives nothing back, a write that would only eat the reserve is refused
     monkeypatch.setattr(store, "_truncate_wal", lambda: False)
     calls.clear()
