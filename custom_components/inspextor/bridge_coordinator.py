@@ -49,6 +49,9 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         # Set by the entry's setup once it pushed the options' allow-list; from then on
         # every poll puts it back if the bridge's differs.
         self.keep_exposure = False
+        # The options flow's new list, from its PUT until the options are saved: a poll in
+        # between must not put the old list back.
+        self.chosen_exposure: list[str] | None = None
 
     async def _async_update_data(self) -> dict[str, Any]:
         try:
@@ -74,7 +77,7 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         """HA's options are the allow-list: put them back on a bridge that lost them (its
         data restored from an older backup, or wiped), so the cloud controls no more and
         no less than the user chose."""
-        wanted = list(self.config_entry.options.get(CONF_EXPOSED_ENTITIES, []))
+        wanted = self._wanted_exposure()
         try:
             current = await self.client.exposure()
             if set(current) == set(wanted):
@@ -88,6 +91,15 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             await self.client.set_exposure(wanted)
         except BridgeError as err:
             LOGGER.debug("Could not check the bridge's exposure: %s", err)
+
+    def _wanted_exposure(self) -> list[str]:
+        saved = list(self.config_entry.options.get(CONF_EXPOSED_ENTITIES, []))
+        if self.chosen_exposure is None:
+            return saved
+        if set(self.chosen_exposure) == set(saved):
+            self.chosen_exposure = None  # the options caught up
+            return saved
+        return self.chosen_exposure
 
     def _update_sw_version(self, version: Any) -> None:
         """The add-on was upgraded: the device shows the new version."""

@@ -204,9 +204,11 @@ class BridgeOptionsFlow(OptionsFlow):
             return self.async_abort(reason="bridge_not_loaded")
         if user_input is not None:
             entities = list(user_input.get(CONF_EXPOSED_ENTITIES, []))
+            coordinator.chosen_exposure = entities
             try:
                 await coordinator.client.set_exposure(entities)
             except BridgeError:
+                coordinator.chosen_exposure = None
                 errors["base"] = "cannot_connect"
             else:
                 return self.async_create_entry(

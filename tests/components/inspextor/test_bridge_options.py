@@ -124,3 +124,33 @@ async def test_options_need_a_loaded_bridge(
         result = await hass.config_entries.options.async_configure(flow["flow_id"], user_input)
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "bridge_not_loaded"
+
+
+async def test_a_poll_during_the_save_does_not_put_the_old_list_back(
+    hass: HomeAssistant, init_bridge: MockConfigEntry, bridge: FakeBridge
+) -> None:
+    """Between the flow's PUT and the options being saved, a poll sees the bridge's new
+    list and the old options: it must keep the new list (an entity just taken away from
+    the cloud must not come back, not even for one poll)."""
+    coordinator = init_bridge.runtime_data
+    form = await _menu(hass, init_bridge, "exposure")
+    bridge.reachable = False  # the PUT fails: nothing is pending afterwards
+    await hass.config_entries.options.async_configure(
+        form["flow_id"], {CONF_EXPOSED_ENTITIES: CHOSEN}
+    )
+    assert coordinator.chosen_exposure is None
+    bridge.reachable = True
+    # the moment in between, as the flow leaves it: PUT done, options not saved yet
+    coordinator.chosen_exposure = CHOSEN
+    bridge.exposure = list(CHOSEN)
+    puts = len(bridge.puts())
+    await coordinator.async_refresh()
+    assert bridge.exposure == CHOSEN
+    assert len(bridge.puts()) == puts
+    # once the options are saved, they are the reference again
+    hass.config_entries.async_update_entry(
+        init_bridge, options={**init_bridge.options, CONF_EXPOSED_ENTITIES: CHOSEN}
+    )
+    await coordinator.async_refresh()
+    assert coordinator.chosen_exposure is None
+    assert len(bridge.puts()) == puts
