@@ -21,7 +21,7 @@ import secrets
 import time
 from typing import Any
 
-from cloud_bridge.protocol.commands import ORIGINS, CommandStatus
+from cloud_bridge.protocol.commands import ORIGINS, CommandStatus, action_packet
 from cloud_bridge.protocol.packets import (
     ActivationAction,
     PacketError,
@@ -312,18 +312,16 @@ class DevCloud:
         if await self.store.run(Store.contract, cid) is None:
             raise KeyError(cid)
         topics = Topics.for_contract(cid, self.prefix)
-        packet = {
-            "c": "Command",
-            "a": "call_service",
-            "id": f"cmd-{secrets.token_hex(8)}",
-            "cid": cid,
-            "iat": time.time(),
-            "ttl": ttl,
-            "origin": origin,
-            "service": service,
-            "target": {"entity_id": entity_id},
-            "data": dict(data or {}),
-        }
+        packet = action_packet(
+            command_id=f"cmd-{secrets.token_hex(8)}",
+            contract_id=cid,
+            service=service,
+            entity_id=entity_id,
+            data=data,
+            iat=time.time(),
+            ttl=ttl,
+            origin=origin,
+        )
         await self.store.run(Store.add_command, packet)
         await self.client.publish_acked(topics.action, encode(packet), 1)
         self._emit({"type": "command", "contract_id": cid, "command": packet})

@@ -100,6 +100,33 @@ def _entity(target: object, cid: str | None) -> str:
     return entity
 
 
+def action_packet(
+    *,
+    command_id: str,
+    contract_id: str,
+    service: str,
+    entity_id: str,
+    data: JSONDict | None = None,
+    iat: float,
+    ttl: float = 30.0,
+    origin: str = "cloud_ui",
+) -> JSONDict:
+    """An action packet as the cloud sends it to `inx/<cid>/action` (what
+    `parse_command` reads)."""
+    return {
+        "c": "Command",
+        "a": "call_service",
+        "id": command_id,
+        "cid": contract_id,
+        "iat": iat,
+        "ttl": ttl,
+        "origin": origin,
+        "service": service,
+        "target": {"entity_id": entity_id},
+        "data": dict(data or {}),
+    }
+
+
 def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL) -> Command:
     """Validate an action packet; raises CommandError (and nothing else) with the reason."""
     obj: object = packet

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from cloud_bridge.protocol.commands import action_packet
 from tests.bridge.bridge_fixtures import (
     CONTRACT,
     PASSWORD,
@@ -17,20 +18,17 @@ from tests.bridge.bridge_fixtures import (
 
 
 def action(command_id: str, **overrides: Any) -> dict[str, Any]:
-    packet: dict[str, Any] = {
-        "c": "Command",
-        "a": "call_service",
-        "id": command_id,
-        "cid": CONTRACT,
-        "iat": time.time(),
-        "ttl": 30,
-        "origin": "mobile",
-        "service": "light.turn_on",
-        "target": {"entity_id": "light.kitchen"},
-        "data": {"brightness": 128},
-    }
-    packet.update(overrides)
-    return packet
+    packet = action_packet(
+        command_id=command_id,
+        contract_id=CONTRACT,
+        service="light.turn_on",
+        entity_id="light.kitchen",
+        data={"brightness": 128},
+        iat=time.time(),
+        ttl=30,
+        origin="mobile",
+    )
+    return {**packet, **overrides}
 
 
 async def final(h: BridgeHarness, command_id: str, count: int = 1) -> list[dict[str, Any]]:

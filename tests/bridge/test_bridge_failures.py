@@ -16,6 +16,7 @@ from cloud_bridge.bridge import Bridge
 from cloud_bridge.command_handler import CommandHandler
 from cloud_bridge.config import parse_options
 from cloud_bridge.ha.base import HAError
+from cloud_bridge.protocol.commands import action_packet
 from cloud_bridge.protocol.packets import ActivationAction, encode
 from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.protocol.records import Lane
@@ -230,20 +231,15 @@ class Clock:
 
 
 def action(**overrides: Any) -> bytes:
-    packet = {
-        "c": "Command",
-        "a": "call_service",
-        "id": "k1",
-        "cid": "C-9",
-        "iat": time.time(),
-        "ttl": 10,
-        "origin": "cloud_ui",
-        "service": "light.turn_on",
-        "target": {"entity_id": "light.a"},
-        "data": {},
-    }
-    packet.update(overrides)
-    return json.dumps(packet).encode()
+    packet = action_packet(
+        command_id="k1",
+        contract_id="C-9",
+        service="light.turn_on",
+        entity_id="light.a",
+        iat=time.time(),
+        ttl=10,
+    )
+    return json.dumps({**packet, **overrides}).encode()
 
 
 def statuses(transport: FakeCloudTransport) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 from cloud_bridge.protocol.commands import (
     CommandError,
     CommandStatus,
+    action_packet,
     parse_command,
     result_packet,
 )
@@ -34,18 +35,16 @@ from cloud_bridge.protocol.topics import Topics, contract_of
 
 
 def command(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "c": "Command",
-        "a": "call_service",
-        "id": "cmd-1",
-        "cid": "C-1",
-        "iat": 1000.0,
-        "ttl": 30,
-        "origin": "mobile",
-        "service": "light.turn_on",
-        "target": {"entity_id": "light.kitchen"},
-        "data": {"brightness": 128},
-    }
+    base = action_packet(
+        command_id="cmd-1",
+        contract_id="C-1",
+        service="light.turn_on",
+        entity_id="light.kitchen",
+        data={"brightness": 128},
+        iat=1000.0,
+        ttl=30,
+        origin="mobile",
+    )
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not ...}
 

@@ -23,12 +23,13 @@ from typing import Any
 
 import aiohttp
 
+from cloud_bridge.protocol.commands import action_packet
 from cloud_bridge.protocol.packets import decode
 from cloud_bridge.protocol.packing import unpack
-from cloud_bridge.transport.base import ConnectionEvent
 from cloud_bridge.transport.mqtt import MqttTransport
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.transport_recorder import listen_to_cloud
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = "C-700"
@@ -132,13 +133,7 @@ async def start_ledger(broker: Broker) -> Ledger:
         reconnect_max=0.3,
     )
     ledger = Ledger(transport)
-
-    def on_connection(event: ConnectionEvent) -> None:
-        return None
-
-    transport.set_handlers(ledger.on_message, on_connection)
-    await transport.connect()
-    await transport.subscribe("inx/#", 1)
+    await listen_to_cloud(transport, ledger.on_message)
     return ledger
 
 
@@ -294,16 +289,12 @@ def own(fake_ha: FakeHA, *entity_ids: str, device_id: str | None = None) -> None
 
 def action(command_id: str, entity_id: str, service: str, **extra: Any) -> dict[str, Any]:
     """An action packet as the cloud sends it."""
-    return {
-        "c": "Command",
-        "a": "call_service",
-        "id": command_id,
-        "cid": CONTRACT,
-        "iat": time.time(),
-        "ttl": 30,
-        "origin": "cloud_ui",
-        "service": service,
-        "target": {"entity_id": entity_id},
-        "data": {},
-        **extra,
-    }
+    packet = action_packet(
+        command_id=command_id,
+        contract_id=CONTRACT,
+        service=service,
+        entity_id=entity_id,
+        iat=time.time(),
+        ttl=30,
+    )
+    return {**packet, **extra}
