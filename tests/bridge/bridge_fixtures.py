@@ -27,10 +27,10 @@ from cloud_bridge.protocol.packets import (
     ping_reply,
 )
 from cloud_bridge.protocol.packing import unpack
-from cloud_bridge.transport.base import ConnectionEvent
 from cloud_bridge.transport.mqtt import MqttTransport
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.transport_recorder import listen_to_cloud
 
 CONTRACT = "C-100"
 INSTANCE = "home-1"
@@ -160,13 +160,7 @@ class BridgeHarness:
 async def start_cloud_peer(broker: Broker) -> CloudPeer:
     transport = MqttTransport(broker.host, broker.port, f"cloud-{free_port()}")
     peer = CloudPeer(transport)
-
-    def on_connection(event: ConnectionEvent) -> None:
-        return None
-
-    transport.set_handlers(peer.on_message, on_connection)
-    await transport.connect()
-    await transport.subscribe("inx/#", 1)
+    await listen_to_cloud(transport, peer.on_message)
     return peer
 
 

@@ -1,11 +1,13 @@
-"""What both transport test modules need: a recorder of callbacks and a waiter."""
+"""What the transport and cloud-observer tests need: a recorder of callbacks, a waiter,
+and a subscriber to every cloud topic."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 
-from cloud_bridge.transport.base import ConnectionEvent, ConnectionState
+from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, MessageHandler
+from cloud_bridge.transport.mqtt import MqttTransport
 
 
 async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -13,6 +15,18 @@ async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
     async with asyncio.timeout(timeout):
         while not cond():
             await asyncio.sleep(0.02)
+
+
+async def listen_to_cloud(transport: MqttTransport, on_message: MessageHandler) -> None:
+    """Connect `transport` and subscribe it to every cloud topic (`inx/#`, QoS 1);
+    connection events are of no interest to an observer."""
+
+    def on_connection(event: ConnectionEvent) -> None:
+        return None
+
+    transport.set_handlers(on_message, on_connection)
+    await transport.connect()
+    await transport.subscribe("inx/#", 1)
 
 
 class Recorder:

@@ -187,22 +187,30 @@ def big_readings(ledger: Ledger) -> set[str]:
     return {r["state"] for r in ledger.lane("low") if r["entity_id"].startswith("sensor.big_")}
 
 
+@contextlib.contextmanager
+def tmpfs(mount: Path, options: str) -> Iterator[Path]:
+    """A real tmpfs with `options` mounted on `mount` (which must exist), lazily unmounted
+    after; the test is skipped where mounting is not allowed."""
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real, small filesystem (tmpfs, 8 MB) for the data folder; skipped where not allowed."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with tmpfs(mount, "size=8m"):
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 async def test_full_disk_and_read_only_data_folder(
@@ -276,15 +284,10 @@ async def test_unusable_data_folder_gives_a_clear_error_and_the_bridge_stays_up(
     tmp_path: Path, broker: Broker, fake_ha: FakeHA, kind: str
 ) -> None:
     data = tmp_path / "data"
+    unusable = contextlib.ExitStack()
     if kind == "read-only mount":
         data.mkdir()
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(data)],
-            capture_output=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a read-only tmpfs here: {done.stderr.decode().strip()}")
+        unusable.enter_context(tmpfs(data, "size=1m,ro"))
     else:
         data.write_text("not a folder")
     own(fake_ha, "light.mem")
@@ -311,8 +314,7 @@ async def test_unusable_data_folder_gives_a_clear_error_and_the_bridge_stays_up(
                 bridge.check_alive()
                 bridge.stop()
     finally:
-        if kind == "read-only mount":
-            subprocess.run(["umount", "-l", str(data)], check=False)
+        unusable.close()
         await ledger.close()
     table.record(
         f"data folder is {kind}",
