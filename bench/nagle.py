@@ -6,13 +6,11 @@ without set_tcp_nodelay adds to every hop."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-import tempfile
 import time
 
 from bench.probe import Probe
 from bench.stats import percentile
-from cloud_bridge.devcloud.broker import _wait_listening, find_mosquitto
+from cloud_bridge.devcloud.broker import find_mosquitto, start_mosquitto
 from cloud_bridge.devstack.stack import free_port
 from cloud_bridge.transport.base import ConnectionEvent
 from cloud_bridge.transport.mqtt import MqttTransport
@@ -22,26 +20,11 @@ async def _hop(nodelay: bool, rounds: int) -> list[float]:
     binary = find_mosquitto()
     if binary is None:
         raise RuntimeError("mosquitto is not installed")
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-nagle-") as tmp:
-        conf = Path(tmp) / "mosquitto.conf"
-        extra = "set_tcp_nodelay true\n" if nodelay else ""
-        conf.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"
-        )
-        broker = await asyncio.create_subprocess_exec(
-            binary,
-            "-c",
-            str(conf),
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            await _wait_listening("127.0.0.1", port, broker)
-            return await _measure(port, nodelay, rounds)
-        finally:
-            broker.terminate()
-            await broker.wait()
+    broker = await start_mosquitto(binary, "127.0.0.1", free_port(), nodelay=nodelay)
+    try:
+        return await _measure(broker.port, nodelay, rounds)
+    finally:
+        await broker.stop()
 
 
 async def _measure(port: int, nodelay: bool, rounds: int) -> list[float]:

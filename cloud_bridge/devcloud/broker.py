@@ -71,14 +71,19 @@ async def _wait_listening(
         return
 
 
-async def start_mosquitto(binary: str, host: str, port: int) -> LocalBroker:
-    """Run Mosquitto on host:port with a throwaway config."""
+async def start_mosquitto(
+    binary: str, host: str, port: int, *, nodelay: bool = True
+) -> LocalBroker:
+    """Run Mosquitto on host:port with a throwaway config.
+
+    `nodelay` (set_tcp_nodelay): the broker forwards small packets at once (see
+    transport/sockets.py); off only to show what Mosquitto's default costs (bench 1f).
+    """
     workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="inx-mosq-"))
     conf = workdir / "mosquitto.conf"
-    # set_tcp_nodelay: the broker forwards small packets at once (see transport/sockets.py)
-    text = (
-        f"listener {port} {host}\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n"
-    )
+    text = f"listener {port} {host}\nallow_anonymous true\npersistence false\n"
+    if nodelay:
+        text += "set_tcp_nodelay true\n"
     await asyncio.to_thread(conf.write_text, text)
     process = await asyncio.create_subprocess_exec(
         binary,
