@@ -25,8 +25,8 @@ from bench.naive_proc import TOKEN_ENV
 from bench.procinfo import rss_kib
 from bench.report import Row, Section
 from bench.sync_pipeline import _broker
-from cloud_bridge.devstack.procs import ManagedProcess
-from cloud_bridge.devstack.stack import free_port
+from devkit.devstack.procs import ManagedProcess
+from devkit.devstack.stack import free_port
 from tests.helpers.fake_ha import FakeHA
 
 TARGET_MIB = 80

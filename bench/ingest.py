@@ -25,10 +25,10 @@ import yaml
 from bench.probe import Probe
 from bench.report import Row, Section
 from bench.sync_pipeline import _broker
-from cloud_bridge.devcloud.broker import LocalBroker
-from cloud_bridge.devstack.hass import HassInstance
-from cloud_bridge.devstack.stack import free_port
-from cloud_bridge.simulator import DeviceSpec, site_map_document
+from devkit.devcloud.broker import LocalBroker
+from devkit.devstack.hass import HassInstance
+from devkit.devstack.stack import free_port
+from devkit.simulator import SimDeviceSpec, site_map_document
 
 BASE = "inspextor"
 UNSET = (None, "unknown", "unavailable")
@@ -59,35 +59,35 @@ class Side:
     entities: int = 0
 
 
-def fleet(count: int) -> list[DeviceSpec]:
+def fleet(count: int) -> list[SimDeviceSpec]:
     """Half dimmable lights, half ozone sensors."""
     specs = []
     for i in range(count):
         gateway = f"bench{i // 100:02d}"
         if i % 2 == 0:
             specs.append(
-                DeviceSpec(
+                SimDeviceSpec(
                     f"{gateway}/{i}", f"Bench light {i}", "light", "Bench", {"M": "brightness"}
                 )
             )
         else:
-            specs.append(DeviceSpec(f"{gateway}/{i}", f"Bench ozone {i}", "ozone", "Bench"))
+            specs.append(SimDeviceSpec(f"{gateway}/{i}", f"Bench ozone {i}", "ozone", "Bench"))
     return specs
 
 
-def status_topic(spec: DeviceSpec) -> str:
+def status_topic(spec: SimDeviceSpec) -> str:
     capability = "brightness" if spec.kind == "light" else "ozone"
     return f"{BASE}/{spec.path}/{spec.subtopic_for(capability)}/status"
 
 
-def status_value(spec: DeviceSpec, round_: int) -> int | float:
+def status_value(spec: SimDeviceSpec, round_: int) -> int | float:
     """A value that differs from the previous round's (lights never go to 0)."""
     if spec.kind == "light":
         return 1 + (round_ * 37 + len(spec.path)) % 254
     return round(40 + (round_ * 7.3) % 60, 1)
 
 
-def mqtt_yaml(specs: list[DeviceSpec]) -> str:
+def mqtt_yaml(specs: list[SimDeviceSpec]) -> str:
     """HA's own MQTT platforms for the same devices (the baseline's configuration)."""
     lights, sensors = [], []
     for spec in specs:
@@ -136,7 +136,7 @@ class Devices:
     """Plays the 1,000 devices from one MQTT client: retained availability, answers to
     `ask` (ours) or retained statuses (the baseline), and the blast."""
 
-    def __init__(self, port: int, specs: list[DeviceSpec], *, answer_asks: bool) -> None:
+    def __init__(self, port: int, specs: list[SimDeviceSpec], *, answer_asks: bool) -> None:
         self.specs = specs
         self.round = 0
         self.probe = Probe(port, f"bench-devices-{secrets.token_hex(3)}")
@@ -184,7 +184,7 @@ async def _wait_all(hass: HassInstance, count: int, timeout: float) -> float:
     raise TimeoutError(f"hass did not show {count} entities with a state within {timeout:.0f}s")
 
 
-def _shows(spec: DeviceSpec, state: dict[str, Any] | None, value: float) -> bool:
+def _shows(spec: SimDeviceSpec, state: dict[str, Any] | None, value: float) -> bool:
     if state is None:
         return False
     if spec.kind == "light":
@@ -223,7 +223,7 @@ async def _blast_polled(hass: HassInstance, devices: Devices, sizes: Sizes, side
     raise TimeoutError("hass never showed the last round's values")
 
 
-async def _entity_map(hass: HassInstance, specs: list[DeviceSpec]) -> dict[str, str]:
+async def _entity_map(hass: HassInstance, specs: list[SimDeviceSpec]) -> dict[str, str]:
     """Device path -> entity id, matched by the entity's current value of a fresh round."""
     by_name: dict[str, str] = {}
     for state in await hass.all_states():
@@ -283,7 +283,7 @@ async def _blast(hass: HassInstance, devices: Devices, sizes: Sizes, side: Side)
 
 
 async def _measure_side(
-    workdir: Path, specs: list[DeviceSpec], sizes: Sizes, *, ours: bool
+    workdir: Path, specs: list[SimDeviceSpec], sizes: Sizes, *, ours: bool
 ) -> Side:
     side = Side()
     broker: LocalBroker = await _broker()

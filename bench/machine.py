@@ -9,7 +9,7 @@ from pathlib import Path
 import platform
 import subprocess
 
-from cloud_bridge.devcloud.broker import find_mosquitto
+from devkit.devcloud.broker import find_mosquitto
 
 
 def _cpu_model() -> str:

@@ -10,10 +10,10 @@ import time
 
 from bench.probe import Probe
 from bench.stats import percentile
-from cloud_bridge.devcloud.broker import find_mosquitto, start_mosquitto
-from cloud_bridge.devstack.stack import free_port
 from cloud_bridge.transport.base import ConnectionEvent
 from cloud_bridge.transport.mqtt import MqttTransport
+from devkit.devcloud.broker import find_mosquitto, start_mosquitto
+from devkit.devstack.stack import free_port
 
 
 async def _hop(nodelay: bool, rounds: int) -> list[float]:

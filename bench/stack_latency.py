@@ -32,7 +32,7 @@ from bench.probe import Probe
 from bench.procinfo import rss_kib
 from bench.report import Row, Section
 from bench.stats import percentile
-from cloud_bridge.devstack.stack import Stack, StackConfig
+from devkit.devstack.stack import Stack, StackConfig
 
 LIGHT = "light.kitchen_light"
 DEVICE = "inspextor/b5ea3f/42/M"

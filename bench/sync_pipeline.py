@@ -28,8 +28,6 @@ from bench.events import entity_ids, ws_event
 from bench.naive import NaiveForwarder
 from bench.probe import Probe
 from bench.report import Row, Section
-from cloud_bridge.devcloud.broker import LocalBroker, find_mosquitto, start_mosquitto
-from cloud_bridge.devstack.stack import free_port
 from cloud_bridge.ha.base import RegistrySnapshot
 from cloud_bridge.protocol import fastjson
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
@@ -43,6 +41,8 @@ from cloud_bridge.storage import Store
 from cloud_bridge.sync import SyncEngine
 from cloud_bridge.transport.base import ConnectionEvent
 from cloud_bridge.transport.mqtt import MqttTransport
+from devkit.devcloud.broker import LocalBroker, find_mosquitto, start_mosquitto
+from devkit.devstack.stack import free_port
 
 CONTRACT = "C-BENCH"
 SUB_ID = 7

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from cloud_bridge.ha.base import HAError, HomeAssistantAPI
-from cloud_bridge.protocol.commands import (
+from cloud_bridge.protocol.action_packets import (
     Command,
     CommandError,
     CommandStatus,

@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-exec .venv/bin/python -m cloud_bridge.devstack demo --workdir .demo "$@"
+exec .venv/bin/python -m devkit.devstack demo --workdir .demo "$@"

@@ -29,4 +29,4 @@ $PY -m pytest tests/components -p no:cacheprovider -q \
 step "bridge, simulator, dev cloud, repository and end-to-end tests (real Mosquitto, hass, Chromium)"
 # One session, one coverage figure: the devstack is exercised only end to end.
 $PY -m pytest tests/bridge tests/repo tests/e2e tests/reliability -p no:homeassistant -p no:cacheprovider -q \
-  --cov=cloud_bridge --cov-report=term --cov-fail-under=90 "$@"
+  --cov=cloud_bridge --cov=devkit --cov-report=term --cov-fail-under=90 "$@"

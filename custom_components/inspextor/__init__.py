@@ -31,8 +31,8 @@ from .const import (
     MANUFACTURER,
     is_bridge_entry,
 )
-from .hub import InspextorConfigEntry, InspextorSite
 from .services import async_setup_services
+from .site import InspextorConfigEntry, InspextorSite
 from .sitemap import SiteMapError, parse_site_map
 
 PLATFORMS: list[Platform] = [

@@ -19,7 +19,7 @@ from .bridge_binary_sensor import async_setup_bridge_binary_sensors
 from .bridge_coordinator import BridgeConfigEntry
 from .const import is_bridge_entry
 from .entity import InspextorEntity, async_setup_platform
-from .hub import InspextorConfigEntry, InspextorSite
+from .site import InspextorConfigEntry, InspextorSite
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0

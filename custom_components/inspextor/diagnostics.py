@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .bridge_coordinator import BridgeConfigEntry
 from .const import CONF_SITE_MAP, DOMAIN, is_bridge_entry
-from .hub import InspextorConfigEntry, InspextorSite
+from .site import InspextorConfigEntry, InspextorSite
 
 # Names and areas say who lives where; the site map holds both.
 TO_REDACT = {"name", "area", "title", CONF_SITE_MAP}

@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
-from .hub import InspextorConfigEntry, InspextorSite
+from .site import InspextorConfigEntry, InspextorSite
 from .sitemap import DeviceSpec
 
 type EntityFactory = Callable[[InspextorSite, DeviceSpec], Iterable[Entity]]

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import InspextorEntity, async_setup_platform
-from .hub import InspextorConfigEntry, InspextorSite
+from .site import InspextorConfigEntry, InspextorSite
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0

@@ -27,7 +27,7 @@ from .bridge_coordinator import BridgeConfigEntry
 from .bridge_sensor import async_setup_bridge_sensors
 from .const import is_bridge_entry
 from .entity import InspextorEntity, async_setup_platform
-from .hub import InspextorConfigEntry, InspextorSite
+from .site import InspextorConfigEntry, InspextorSite
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0

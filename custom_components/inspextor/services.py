@@ -17,7 +17,7 @@ from homeassistant.helpers import (
 import voluptuous as vol
 
 from .const import ATTR_CAPABILITY, ATTR_VALUE, DOMAIN, SERVICE_SEND_COMMAND, is_bridge_entry
-from .hub import InspextorSite
+from .site import InspextorSite
 
 SEND_COMMAND_SCHEMA = vol.All(
     vol.Schema(

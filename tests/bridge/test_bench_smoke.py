@@ -17,8 +17,8 @@ import yaml
 from bench import cost, footprint, ingest, stack_latency, sync_pipeline
 from bench.report import Row, Section, render
 from bench.stats import percentile
-from cloud_bridge.devcloud.broker import find_mosquitto
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
+from devkit.devcloud.broker import find_mosquitto
 from tests.helpers.fake_ha import FakeHA
 
 needs_mosquitto = pytest.mark.skipif(find_mosquitto() is None, reason="mosquitto not installed")

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from cloud_bridge.protocol.commands import action_packet
+from cloud_bridge.protocol.action_packets import action_packet
 from tests.bridge.bridge_fixtures import (
     CONTRACT,
     PASSWORD,

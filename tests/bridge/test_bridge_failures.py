@@ -16,7 +16,7 @@ from cloud_bridge.bridge import Bridge
 from cloud_bridge.command_handler import CommandHandler
 from cloud_bridge.config import parse_options
 from cloud_bridge.ha.base import HAError
-from cloud_bridge.protocol.commands import action_packet
+from cloud_bridge.protocol.action_packets import action_packet
 from cloud_bridge.protocol.packets import ActivationAction, encode
 from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.protocol.records import Lane

@@ -10,11 +10,11 @@ import sqlite3
 
 import pytest
 
-from cloud_bridge.devcloud import ContractSpec, DevCloud
-from cloud_bridge.devcloud.store import Store
-from cloud_bridge.protocol.commands import CommandStatus, parse_command
+from cloud_bridge.protocol.action_packets import CommandStatus, parse_command
 from cloud_bridge.protocol.packets import ActivationAction, encode
 from cloud_bridge.protocol.records import Lane
+from devkit.devcloud import ContractSpec, DevCloud
+from devkit.devcloud.store import Store
 from tests.helpers.devcloud_fixtures import cloud, home
 from tests.helpers.devcloud_home import KITCHEN_STRUCTURE, PASSWORD, Home
 from tests.helpers.sim_fixtures import broker, observer

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from cloud_bridge.devcloud import broker as broker_module
-from cloud_bridge.devcloud.broker import LocalBroker, start_local_broker
-from cloud_bridge.simulator import Fleet, generate_fleet
+from devkit.devcloud import broker as broker_module
+from devkit.devcloud.broker import LocalBroker, start_local_broker
+from devkit.simulator import Fleet, generate_fleet
 from tests.helpers.mosquitto import free_port
 from tests.helpers.sim_observer import Observer
 
@@ -30,7 +30,7 @@ async def round_trip(broker: LocalBroker) -> None:
 
 async def test_mosquitto_is_chosen_when_installed(caplog: pytest.LogCaptureFixture) -> None:
     assert broker_module.find_mosquitto() is not None
-    caplog.set_level(logging.INFO, "cloud_bridge.devcloud.broker")
+    caplog.set_level(logging.INFO, "devkit.devcloud.broker")
     broker = await start_local_broker(port=free_port())
     try:
         assert broker.kind == "mosquitto"
@@ -44,7 +44,7 @@ async def test_amqtt_is_used_without_mosquitto(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(broker_module, "find_mosquitto", lambda: None)
-    caplog.set_level(logging.INFO, "cloud_bridge.devcloud.broker")
+    caplog.set_level(logging.INFO, "devkit.devcloud.broker")
     broker = await start_local_broker(port=free_port())
     try:
         assert broker.kind == "amqtt"

@@ -15,10 +15,10 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from cloud_bridge.devcloud import DevCloud
-from cloud_bridge.devcloud.http import build_app
-from cloud_bridge.protocol.commands import CommandStatus, parse_command
+from cloud_bridge.protocol.action_packets import CommandStatus, parse_command
 from cloud_bridge.protocol.records import Lane
+from devkit.devcloud import DevCloud
+from devkit.devcloud.http import build_app
 from tests.helpers.devcloud_fixtures import cloud, home
 from tests.helpers.devcloud_home import KITCHEN_STRUCTURE, Home
 from tests.helpers.mosquitto import Broker, free_port
@@ -185,7 +185,7 @@ async def run_cli(*args: str, timeout: float = 30) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cloud_bridge.devcloud",
+        "devkit.devcloud",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -250,7 +250,7 @@ async def test_serve_command_line(broker: Broker, tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "cloud_bridge.devcloud",
+        "devkit.devcloud",
         "serve",
         "--broker",
         f"{broker.host}:{broker.port}",

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from cloud_bridge.protocol.commands import (
+from cloud_bridge.protocol.action_packets import (
     CommandError,
     CommandStatus,
     action_packet,

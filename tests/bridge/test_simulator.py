@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cloud_bridge.simulator import DeviceSpec, Fleet, SimConfig
-from cloud_bridge.simulator.device import sensor_bounds
+from devkit.simulator import Fleet, SimConfig, SimDeviceSpec
+from devkit.simulator.device import sensor_bounds
 from tests.helpers.mosquitto import Broker
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
@@ -18,12 +18,12 @@ __all__ = ["broker", "observer"]
 BASE = "inspextor"
 
 SPECS = [
-    DeviceSpec("b5ea3f/42", "Kitchen light", "light", "Kitchen", {"M": "brightness"}),
-    DeviceSpec("b5ea3f/43", "Desk light", "rgbw_light", "Office"),
-    DeviceSpec("b5ea3f/44", "Living shade", "shade", "Living room"),
-    DeviceSpec("b5ea3f/45", "Hall sensor", "steinel", "Hall"),
-    DeviceSpec("b5ea3f/46", "Ozone", "ozone"),
-    DeviceSpec("b5ea3f/47", "Door motion", "motion"),
+    SimDeviceSpec("b5ea3f/42", "Kitchen light", "light", "Kitchen", {"M": "brightness"}),
+    SimDeviceSpec("b5ea3f/43", "Desk light", "rgbw_light", "Office"),
+    SimDeviceSpec("b5ea3f/44", "Living shade", "shade", "Living room"),
+    SimDeviceSpec("b5ea3f/45", "Hall sensor", "steinel", "Hall"),
+    SimDeviceSpec("b5ea3f/46", "Ozone", "ozone"),
+    SimDeviceSpec("b5ea3f/47", "Door motion", "motion"),
 ]
 
 

@@ -15,7 +15,7 @@ import time
 import pytest
 import yaml
 
-from cloud_bridge.simulator import (
+from devkit.simulator import (
     Fleet,
     SimConfig,
     dump_site_map,
@@ -23,8 +23,8 @@ from cloud_bridge.simulator import (
     load_site_map,
     parse_site_map,
 )
-from cloud_bridge.simulator.__main__ import parse_broker
-from cloud_bridge.simulator.sitemap import KIND_CAPABILITIES, SiteMapError
+from devkit.simulator.__main__ import parse_broker
+from devkit.simulator.site_file import KIND_CAPABILITIES, SiteMapError
 from tests.helpers.mosquitto import Broker
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
@@ -148,7 +148,7 @@ async def test_command_line_runs_a_fleet_and_dies_with_last_wills(
         [
             sys.executable,
             "-m",
-            "cloud_bridge.simulator",
+            "devkit.simulator",
             "--broker",
             f"{broker.host}:{broker.port}",
             "--base",
@@ -200,7 +200,7 @@ async def test_command_line_clean_exit_and_site_map_file(
         [
             sys.executable,
             "-m",
-            "cloud_bridge.simulator",
+            "devkit.simulator",
             "--broker",
             f"{broker.host}:{broker.port}",
             "--site-map",
@@ -229,8 +229,8 @@ async def test_command_line_clean_exit_and_site_map_file(
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_generated_site_map_and_announcements_satisfy_the_integration(tmp_path: Path) -> None:
     """The integration's own parser accepts what the simulator writes and announces."""
-    from cloud_bridge.simulator import SimDevice
     from custom_components.inspextor.sitemap import parse_announcement, parse_site_map as parse_ha
+    from devkit.simulator import SimDevice
 
     specs = generate_fleet(30, seed=11)
     for name in ("site.yaml", "site.json"):

@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 import pytest
 import pytest_asyncio
 
-from cloud_bridge.devstack.stack import Stack, StackConfig
+from devkit.devstack.stack import Stack, StackConfig
 from tests.helpers.mosquitto import mosquitto_path
 
 EXPIRED_CONTRACT = "C-2002"

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from cloud_bridge.devstack.stack import Stack
+from devkit.devstack.stack import Stack
 from tests.e2e.conftest import EXPOSED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cloud_bridge.devstack.stack import Stack
+from devkit.devstack.stack import Stack
 from tests.e2e.conftest import cloud_entity, payload_value
 from tests.helpers.webdriver import chromium_paths, close_browser, start_browser
 

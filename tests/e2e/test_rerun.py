@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from cloud_bridge.devstack.stack import Stack, StackConfig
+from devkit.devstack.stack import Stack, StackConfig
 from tests.helpers.mosquitto import mosquitto_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]

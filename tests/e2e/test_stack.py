@@ -14,8 +14,8 @@ import time
 import paho.mqtt.publish as mqtt_publish
 import pytest
 
-from cloud_bridge.devstack.procs import ManagedProcess
-from cloud_bridge.devstack.stack import Stack
+from devkit.devstack.procs import ManagedProcess
+from devkit.devstack.stack import Stack
 from tests.e2e.conftest import (
     EXPIRED_CONTRACT,
     cloud_entity,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud_bridge.devcloud import ContractSpec, DevCloud
+from devkit.devcloud import ContractSpec, DevCloud
 from tests.helpers.devcloud_home import CONTRACT, INSTANCE, PASSWORD, Home
 from tests.helpers.mosquitto import Broker
 from tests.helpers.sim_observer import Observer

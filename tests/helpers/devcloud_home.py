@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from cloud_bridge.protocol.commands import CommandStatus, result_packet
+from cloud_bridge.protocol.action_packets import CommandStatus, result_packet
 from cloud_bridge.protocol.packets import (
     ActivationAction,
     InstanceIdentity,

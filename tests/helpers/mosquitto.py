@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 import time
 
-from cloud_bridge.devcloud.broker import find_mosquitto
-from cloud_bridge.devstack.stack import free_port
+from devkit.devcloud.broker import find_mosquitto
+from devkit.devstack.stack import free_port
 
 __all__ = [
     "Broker",

@@ -9,7 +9,7 @@ import json
 import secrets
 from typing import Any
 
-from cloud_bridge.simulator.mqtt_loop import AsyncMqttClient
+from devkit.simulator.mqtt_loop import AsyncMqttClient
 
 
 @dataclass(frozen=True, slots=True)

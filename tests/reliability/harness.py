@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from cloud_bridge.protocol.commands import action_packet
+from cloud_bridge.protocol.action_packets import action_packet
 from cloud_bridge.protocol.packets import decode
 from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.transport.mqtt import MqttTransport

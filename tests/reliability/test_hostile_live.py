@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from cloud_bridge.config import parse_options
-from cloud_bridge.protocol.commands import MAX_ID_LENGTH
+from cloud_bridge.protocol.action_packets import MAX_ID_LENGTH
 from cloud_bridge.protocol.packing import unzip_records
 from tests.helpers.certs import PKI, make_pki
 from tests.helpers.fake_ha import FakeHA

@@ -16,8 +16,7 @@ import zipfile
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from cloud_bridge.devcloud.service import parse_result
-from cloud_bridge.protocol.commands import CommandError, parse_command
+from cloud_bridge.protocol.action_packets import CommandError, parse_command
 from cloud_bridge.protocol.packets import (
     PacketError,
     decode,
@@ -28,6 +27,7 @@ from cloud_bridge.protocol.packets import (
 )
 from cloud_bridge.protocol.packing import unpack, unzip_records
 from cloud_bridge.protocol.records import RecordError, validate_record
+from devkit.devcloud.service import parse_result
 from tests.reliability import table
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

@@ -11,8 +11,8 @@ import time
 import paho.mqtt.publish as mqtt_publish
 import pytest
 
-from cloud_bridge.devcloud.broker import start_local_broker
-from cloud_bridge.devstack.stack import Stack, StackConfig
+from devkit.devcloud.broker import start_local_broker
+from devkit.devstack.stack import Stack, StackConfig
 from tests.e2e.conftest import cloud_entity, command_until_final, devcloud, wait_for_entities
 from tests.helpers.mosquitto import mosquitto_path
 from tests.reliability import table

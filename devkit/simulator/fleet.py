@@ -8,7 +8,7 @@ import random
 import secrets
 
 from .device import SimConfig, SimDevice
-from .sitemap import DeviceSpec
+from .site_file import SimDeviceSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ class Fleet:
 
     def __init__(
         self,
-        specs: list[DeviceSpec],
+        specs: list[SimDeviceSpec],
         host: str,
         port: int,
         *,

@@ -1,6 +1,6 @@
 """The dev cloud: AWS IoT Core's rules and the InspeXtor cloud on a local broker.
 
-`python -m cloud_bridge.devcloud serve ...` runs it; `... mobile ...` is the mobile app.
+`python -m devkit.devcloud serve ...` runs it; `... mobile ...` is the mobile app.
 """
 
 from .service import ContractSpec, DevCloud

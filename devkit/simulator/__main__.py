@@ -12,9 +12,9 @@ import sys
 
 from .device import SimConfig
 from .fleet import Fleet
-from .sitemap import DeviceSpec, dump_site_map, generate_fleet, load_site_map
+from .site_file import SimDeviceSpec, dump_site_map, generate_fleet, load_site_map
 
-_LOGGER = logging.getLogger("cloud_bridge.simulator")
+_LOGGER = logging.getLogger("devkit.simulator")
 
 
 def parse_broker(text: str) -> tuple[str, int]:
@@ -28,7 +28,7 @@ def parse_broker(text: str) -> tuple[str, int]:
 def build_parser() -> argparse.ArgumentParser:
     """The simulator's arguments."""
     parser = argparse.ArgumentParser(
-        prog="python -m cloud_bridge.simulator", description="Simulated InspeXtor devices"
+        prog="python -m devkit.simulator", description="Simulated InspeXtor devices"
     )
     parser.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT")
     parser.add_argument("--base", default="inspextor", help="base topic")
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 async def run(args: argparse.Namespace) -> int:
     """Start the fleet, optionally flood, and run until SIGINT/SIGTERM."""
     loop = asyncio.get_running_loop()
-    specs: list[DeviceSpec]
+    specs: list[SimDeviceSpec]
     if args.site_map is not None:
         specs = await loop.run_in_executor(None, load_site_map, args.site_map)
     else:

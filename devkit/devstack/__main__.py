@@ -1,4 +1,4 @@
-"""`python -m cloud_bridge.devstack demo`: the whole system, local, until Ctrl-C."""
+"""`python -m devkit.devstack demo`: the whole system, local, until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import signal
 import sys
 
-from cloud_bridge.devstack.hass import HassError
-from cloud_bridge.devstack.stack import Stack, StackConfig, StackError
+from devkit.devstack.hass import HassError
+from devkit.devstack.stack import Stack, StackConfig, StackError
 
-_LOGGER = logging.getLogger("cloud_bridge.devstack")
+_LOGGER = logging.getLogger("devkit.devstack")
 
 # The cloud may control the demo's lights and shade; sensors stay private (default-deny).
 EXPOSED_DOMAINS = ("light", "cover")
@@ -61,7 +61,7 @@ async def demo(workdir: Path) -> int:
             f"  Activation      HTTP {status}: {result}\n"
             f"  Cloud may control: {', '.join(exposed)}\n"
             "                  (chosen in HA: the InspeXtor cloud bridge entry's options)\n"
-            f"  Mobile app      .venv/bin/python -m cloud_bridge.devcloud mobile "
+            f"  Mobile app      .venv/bin/python -m devkit.devcloud mobile "
             f"--url {stack.devcloud_url} list\n"
             f"  Logs            {stack.logs}/ and {stack.hass.log_file}\n"
             "Press Ctrl-C to stop everything.",
@@ -80,7 +80,7 @@ async def demo(workdir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
-    parser = argparse.ArgumentParser(prog="python -m cloud_bridge.devstack")
+    parser = argparse.ArgumentParser(prog="python -m devkit.devstack")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("demo", help="run the whole system locally until Ctrl-C")
     run.add_argument("--workdir", type=Path, default=Path(".demo"))

@@ -21,7 +21,7 @@ import secrets
 import time
 from typing import Any
 
-from cloud_bridge.protocol.commands import ORIGINS, CommandStatus, action_packet
+from cloud_bridge.protocol.action_packets import ORIGINS, CommandStatus, action_packet
 from cloud_bridge.protocol.packets import (
     ActivationAction,
     PacketError,
@@ -35,7 +35,7 @@ from cloud_bridge.protocol.packets import (
 )
 from cloud_bridge.protocol.packing import unzip_records
 from cloud_bridge.protocol.topics import DEFAULT_PREFIX, Topics, contract_of
-from cloud_bridge.simulator.mqtt_loop import AsyncMqttClient
+from devkit.simulator.mqtt_loop import AsyncMqttClient
 
 from .store import AsyncStore, Contract, JSONDict, Store
 

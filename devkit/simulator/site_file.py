@@ -55,7 +55,7 @@ class SiteMapError(ValueError):
 
 
 @dataclass(slots=True)
-class DeviceSpec:
+class SimDeviceSpec:
     """One device of a site: where it lives on the broker and what it is."""
 
     path: str
@@ -87,14 +87,14 @@ class DeviceSpec:
         return entry
 
 
-def parse_site_map(data: Any) -> list[DeviceSpec]:
+def parse_site_map(data: Any) -> list[SimDeviceSpec]:
     """Turn a parsed site map (dict) into device specs; ValueError names the bad device."""
     if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
         raise SiteMapError("site map: expected a mapping with a 'devices' mapping")
     defaults = data.get("subtopics") or {}
     if not isinstance(defaults, dict):
         raise SiteMapError("site map: 'subtopics' must be a mapping")
-    specs: list[DeviceSpec] = []
+    specs: list[SimDeviceSpec] = []
     for path, entry in data["devices"].items():
         if not isinstance(entry, dict):
             raise SiteMapError(f"site map: device {path}: expected a mapping")
@@ -110,7 +110,7 @@ def parse_site_map(data: Any) -> list[DeviceSpec]:
             if cap in KIND_CAPABILITIES[kind]
         }
         specs.append(
-            DeviceSpec(
+            SimDeviceSpec(
                 path=str(path),
                 name=str(entry.get("name") or path),
                 kind=kind,
@@ -121,26 +121,26 @@ def parse_site_map(data: Any) -> list[DeviceSpec]:
     return specs
 
 
-def load_site_map(path: Path) -> list[DeviceSpec]:
+def load_site_map(path: Path) -> list[SimDeviceSpec]:
     """Read a JSON or YAML site map file (blocking: call it off the loop)."""
     text = path.read_text(encoding="utf-8")
     data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     return parse_site_map(data)
 
 
-def generate_fleet(count: int, seed: int | None = None, prefix: str = "sim") -> list[DeviceSpec]:
+def generate_fleet(count: int, seed: int | None = None, prefix: str = "sim") -> list[SimDeviceSpec]:
     """A mixed fleet of `count` devices (deterministic for a given seed)."""
     rng = random.Random(seed)  # noqa: S311 - simulation, not security
     kinds = [kind for kind, _ in _KIND_WEIGHTS]
     weights = [weight for _, weight in _KIND_WEIGHTS]
-    specs: list[DeviceSpec] = []
+    specs: list[SimDeviceSpec] = []
     for index in range(count):
         # The first six cover every kind, so even a tiny fleet is mixed.
         kind = kinds[index] if index < len(kinds) else rng.choices(kinds, weights)[0]
         area = _AREAS[rng.randrange(len(_AREAS))]
         gateway = f"{prefix}{index // 100:02d}"
         specs.append(
-            DeviceSpec(
+            SimDeviceSpec(
                 path=f"{gateway}/{index}",
                 name=f"{area} {_KIND_LABEL[kind]} {index}",
                 kind=kind,
@@ -151,12 +151,12 @@ def generate_fleet(count: int, seed: int | None = None, prefix: str = "sim") -> 
     return specs
 
 
-def site_map_document(specs: list[DeviceSpec]) -> dict[str, Any]:
+def site_map_document(specs: list[SimDeviceSpec]) -> dict[str, Any]:
     """The site map the integration reads for these devices."""
     return {"devices": {spec.path: spec.to_site_map_entry() for spec in specs}}
 
 
-def dump_site_map(specs: list[DeviceSpec], path: Path) -> None:
+def dump_site_map(specs: list[SimDeviceSpec], path: Path) -> None:
     """Write the site map as JSON (.json) or YAML (anything else). Blocking."""
     document = site_map_document(specs)
     if path.suffix == ".json":

@@ -18,9 +18,9 @@ from typing import Any
 
 import aiohttp
 
-from cloud_bridge.devcloud.broker import LocalBroker, start_local_broker
-from cloud_bridge.devstack.hass import HassInstance
-from cloud_bridge.devstack.procs import ManagedProcess
+from devkit.devcloud.broker import LocalBroker, start_local_broker
+from devkit.devstack.hass import HassInstance
+from devkit.devstack.procs import ManagedProcess
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ class Stack:
         self.cloud_broker = await start_local_broker(port=cfg.cloud_port)
         self.simulator = ManagedProcess.python_module(
             "simulator",
-            "cloud_bridge.simulator",
+            "devkit.simulator",
             [
                 "--broker",
                 f"127.0.0.1:{cfg.site_port}",
@@ -204,7 +204,7 @@ class Stack:
         for contract in contracts:
             devcloud_args += ["--contract", contract]
         self.devcloud = ManagedProcess.python_module(
-            "dev cloud", "cloud_bridge.devcloud", devcloud_args, self.logs / "devcloud.log", None
+            "dev cloud", "devkit.devcloud", devcloud_args, self.logs / "devcloud.log", None
         )
         await self.devcloud.start()
         self.hass = HassInstance(cfg.workdir / "hass", cfg.hass_port, log_level=cfg.log_level)

@@ -15,7 +15,7 @@ import random
 from typing import Any
 
 from .mqtt_loop import AsyncMqttClient, Will
-from .sitemap import DeviceSpec
+from .site_file import SimDeviceSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class SimDevice:
 
     def __init__(
         self,
-        spec: DeviceSpec,
+        spec: SimDeviceSpec,
         base: str,
         config: SimConfig,
         rng: random.Random,

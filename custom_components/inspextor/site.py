@@ -19,8 +19,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .commands import CommandKey, CommandTracker
 from .const import DOMAIN, LOGGER, signal_new_device
+from .device_commands import CommandKey, CommandTracker
 from .payload import (
     MalformedPayload,
     TopicType,

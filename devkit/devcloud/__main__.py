@@ -14,18 +14,18 @@ import sys
 import aiohttp
 from aiohttp import web
 
-from cloud_bridge.simulator.__main__ import parse_broker
+from devkit.simulator.__main__ import parse_broker
 
 from .http import build_app
 from .mobile import MobileClient, format_entities
 from .service import ContractSpec, DevCloud
 
-_LOGGER = logging.getLogger("cloud_bridge.devcloud")
+_LOGGER = logging.getLogger("devkit.devcloud")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Both sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m cloud_bridge.devcloud")
+    parser = argparse.ArgumentParser(prog="python -m devkit.devcloud")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -1,13 +1,13 @@
 """Simulated InspeXtor devices on a local MQTT broker (docs/protocol.md Contract 2).
 
-`python -m cloud_bridge.simulator --help` runs a fleet; `Fleet` is the importable API
+`python -m devkit.simulator --help` runs a fleet; `Fleet` is the importable API
 tests and benchmarks use.
 """
 
 from .device import SimConfig, SimDevice
 from .fleet import Fleet
-from .sitemap import (
-    DeviceSpec,
+from .site_file import (
+    SimDeviceSpec,
     dump_site_map,
     generate_fleet,
     load_site_map,
@@ -16,10 +16,10 @@ from .sitemap import (
 )
 
 __all__ = [
-    "DeviceSpec",
     "Fleet",
     "SimConfig",
     "SimDevice",
+    "SimDeviceSpec",
     "dump_site_map",
     "generate_fleet",
     "load_site_map",
