@@ -1,7 +1,12 @@
 """`python -m cloud_bridge run|activate|deregister|ping|resync|status [--config PATH]`.
 
-Exit codes: 0 done, 1 the local API refused or could not be reached, 2 bad configuration,
-3 the cloud refused the action (e.g. activation of an expired contract).
+Exit codes:
+  0  done
+  1  the local API refused the call or could not be reached (is the bridge running?)
+  2  bad configuration
+  3  the cloud refused the action (e.g. activation of an expired contract)
+  4  not connected to the cloud: the request never reached it
+  5  the request was sent but the cloud never answered
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ ACTIONS: dict[str, tuple[str, str]] = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cloud_bridge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m cloud_bridge",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("command", choices=["run", *ACTIONS])
     parser.add_argument("--config", type=Path, default=None, help="JSON or YAML options file")
     return parser
@@ -70,12 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     return exit_code(status, body)
 
 
+EXIT_FAILED = {"refused": 3, "not_connected": 4, "no_reply": 5}
+
+
 def exit_code(status: int, body: Any) -> int:
     """0 only when the action worked: an activation the cloud refused is a failure too."""
     if status >= 400:
         return 1
     if isinstance(body, dict) and body.get("success") is False:
-        return 3
+        return EXIT_FAILED.get(str(body.get("code")), 3)
     return 0
 
 

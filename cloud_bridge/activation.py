@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict, dataclass
 import logging
-import time
 from typing import Any
 import uuid
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.protocol.packets import (
     ActivationAction,
     ActivationReply,
@@ -38,6 +38,9 @@ class ActivationOutcome:
     reason: str | None
     subscription_state: str | None = None
     subscription_expires: str | None = None
+    # why it failed: "refused" (the cloud said no), "not_connected" (no attempt reached
+    # the cloud), "no_reply" (sent, never answered); None on success
+    code: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the local API."""
@@ -56,7 +59,9 @@ class ActivationManager:
         *,
         timeout: float = 10.0,
         attempts: int = 3,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self.store = store
         self.topics = topics
         self.identity = identity
@@ -90,6 +95,7 @@ class ActivationManager:
         req = uuid.uuid4().hex
         loop = asyncio.get_running_loop()
         reason = "no reply"
+        published = False
         for attempt in range(1, self.attempts + 1):
             future: asyncio.Future[ActivationReply] = loop.create_future()
             self._pending[req] = future
@@ -101,6 +107,7 @@ class ActivationManager:
                 await self._log(req, action, attempt, "publish_failed", reason)
                 await asyncio.sleep(min(self.timeout, 1.0))
                 continue
+            published = True
             await self._log(req, action, attempt, "sent", None)
             try:
                 reply = await asyncio.wait_for(future, self.timeout)
@@ -112,10 +119,13 @@ class ActivationManager:
                 self._pending.pop(req, None)
             return await self._finish(req, action, attempt, reply)
         self._pending.pop(req, None)
+        if not published:
+            reason = f"not connected to the cloud: the request never reached it ({reason})"
         reason = f"gave up after {self.attempts} attempts: {reason}"
         await self._log(req, action, self.attempts, "gave_up", reason)
         await self._save_state(action, "failed", reason)
-        return ActivationOutcome(action.value, False, self.attempts, reason)
+        code = "no_reply" if published else "not_connected"
+        return ActivationOutcome(action.value, False, self.attempts, reason, code=code)
 
     async def _finish(
         self, req: str, action: ActivationAction, attempt: int, reply: ActivationReply
@@ -138,6 +148,7 @@ class ActivationManager:
             reply.reason,
             reply.subscription_state,
             reply.subscription_expires,
+            code=None if reply.success else "refused",
         )
 
     async def _log(
@@ -156,5 +167,10 @@ class ActivationManager:
     async def _save_state(self, action: ActivationAction, state: str, reason: str | None) -> None:
         await self.store.set(
             "activation",
-            {"state": state, "action": action.value, "last_attempt": time.time(), "reason": reason},
+            {
+                "state": state,
+                "action": action.value,
+                "last_attempt": self._clock(),
+                "reason": reason,
+            },
         )

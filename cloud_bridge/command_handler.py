@@ -1,4 +1,4 @@
-"""Commands from the cloud: validate, check exposure, TTL and duplicates, call HA, report.
+"""Commands from the cloud: the I/O around admission (protocol/admission.py), HA, results.
 
 Results go to `inx/instance/return`: `accepted` -> (`in_progress` for covers) ->
 `succeeded`/`failed`, or a single `rejected`/`expired`/`duplicate`. A command is never
@@ -8,21 +8,21 @@ executed after its time-to-live.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-import json
+from dataclasses import replace
 import logging
-import time
 from typing import Any
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.ha.base import HAError, HomeAssistantAPI
-from cloud_bridge.protocol.action_packets import (
-    Command,
-    CommandError,
-    CommandStatus,
-    parse_command,
-    result_packet,
+from cloud_bridge.protocol.action_packets import Command, CommandStatus, result_packet
+from cloud_bridge.protocol.admission import (
+    AdmissionRules,
+    CommandFacts,
+    Decision,
+    Step,
+    admit,
+    read_command,
 )
-from cloud_bridge.protocol.exposure import decide
 from cloud_bridge.protocol.packets import encode
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
@@ -35,8 +35,6 @@ MOVING_STATES = frozenset({"opening", "closing"})
 # how long a cover may take to start moving before we take its state as final
 COVER_START_GRACE = 2.0
 COVER_POLL = 0.25
-# keep ids a little longer than they can be valid, so a late duplicate is still "duplicate"
-DEDUP_MARGIN = 60.0
 
 
 class CommandHandler:
@@ -55,7 +53,7 @@ class CommandHandler:
         clock_skew: float = 5.0,
         cover_timeout: float = 90.0,
         service_timeout: float = 10.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
         self.ha = ha
@@ -63,8 +61,7 @@ class CommandHandler:
         self.contract_id = contract_id
         self.instance_id = instance_id
         self._send = send
-        self.max_ttl = max_ttl
-        self.clock_skew = clock_skew
+        self.rules = AdmissionRules(contract_id, max_ttl, clock_skew)
         self.cover_timeout = cover_timeout
         self.service_timeout = service_timeout
         self.clock = clock
@@ -101,63 +98,53 @@ class CommandHandler:
             _LOGGER.exception("unexpected error while handling a command")
 
     async def _handle(self, payload: bytes) -> None:
-        raw_cid = _peek_contract(payload)
-        if raw_cid is not None and raw_cid != self.contract_id:
-            _LOGGER.warning("ignored a command for another contract (%s)", raw_cid)
-            self._count("other_contract")
-            return
-        try:
-            command = parse_command(payload, self.max_ttl)
-        except CommandError as err:
-            if err.command_id is None:
-                _LOGGER.warning("dropped a malformed command without an id: %s", err.reason)
-                self._count("dropped")
-                return
-            _LOGGER.warning("rejected command %s: %s", err.command_id, err.reason)
-            self._count("rejected")
-            await self._result(err.command_id, CommandStatus.REJECTED, err.reason)
-            return
-        if command.cid != self.contract_id:
-            _LOGGER.warning("ignored a command for another contract (%s)", command.cid)
-            self._count("other_contract")
-            return
-        await self._execute(command)
+        command = await self._admit(payload)
+        if command is not None:
+            await self._run(command)
 
-    async def _execute(self, command: Command) -> None:
-        exposed = await self.store.exposure()
-        decision = decide(command.service, command.entity_id, exposed)
-        if not decision.allowed:
-            _LOGGER.warning("rejected command %s: %s", command.id, decision.reason)
-            self._count("rejected")
-            await self._result(command.id, CommandStatus.REJECTED, decision.reason)
-            return
-        if command.is_expired(self.clock(), self.clock_skew):
-            self._count("expired")
-            await self._result(command.id, CommandStatus.EXPIRED, self._expired_reason(command))
-            return
-        if command.iat > self.clock() + self.clock_skew + self.max_ttl:
-            self._count("rejected")
-            await self._result(command.id, CommandStatus.REJECTED, "iat lies in the future")
-            return
+    async def _admit(self, payload: bytes) -> Command | None:
+        """Do the I/O `admit` asks for until it admits the command (returned) or ends it."""
+        facts = read_command(payload, self.rules, now=self.clock())
+        while True:
+            decision = admit(facts, self.rules)
+            step = decision.step
+            if step is Step.RUN:
+                return facts.command
+            if step is Step.LOAD_EXPOSURE:
+                exposed = frozenset(await self.store.exposure())
+                facts = replace(facts, exposed=exposed, now=self.clock())
+            elif step is Step.REMEMBER:
+                facts = await self._remember(facts, decision)
+            elif step is Step.ACCEPT:
+                assert facts.command is not None
+                await self._result(facts.command.id, CommandStatus.ACCEPTED, None)
+                facts = replace(facts, accepted=True, now=self.clock())
+            else:
+                await self._end(facts, decision)
+                return None
+
+    async def _remember(self, facts: CommandFacts, decision: Decision) -> CommandFacts:
+        assert facts.command is not None
+        assert decision.remember_until is not None
         try:
-            fresh = await self.store.remember_command(
-                command.id, command.expires_at + self.clock_skew + DEDUP_MARGIN
-            )
+            fresh = await self.store.remember_command(facts.command.id, decision.remember_until)
         except StorageError as err:
-            # without durable de-duplication a retried command could run twice
-            self._count("rejected")
-            await self._result(command.id, CommandStatus.REJECTED, f"storage unavailable: {err}")
+            return replace(facts, dedup_failure=str(err), now=self.clock())
+        return replace(facts, fresh=fresh, now=self.clock())
+
+    async def _end(self, facts: CommandFacts, decision: Decision) -> None:
+        """A command that will not run: count it, say why, answer unless nobody can be."""
+        self._count(decision.outcome or decision.step.value)
+        command_id = facts.command.id if facts.command else (facts.error and facts.error.command_id)
+        if decision.step is not Step.REPORT or decision.status is None or not command_id:
+            _LOGGER.warning("dropped a command: %s", decision.reason)
             return
-        if not fresh:
-            self._count("duplicate")
-            await self._result(command.id, CommandStatus.DUPLICATE, "already received")
-            return
-        await self._result(command.id, CommandStatus.ACCEPTED, None)
-        if command.is_expired(self.clock(), self.clock_skew):
-            # the accepted result waited for the rate limiter past the TTL: never run late
-            self._count("expired")
-            await self._result(command.id, CommandStatus.EXPIRED, self._expired_reason(command))
-            return
+        if decision.status is CommandStatus.REJECTED:
+            _LOGGER.warning("rejected command %s: %s", command_id, decision.reason)
+        await self._result(command_id, decision.status, decision.reason)
+
+    async def _run(self, command: Command) -> None:
+        """Call Home Assistant for an admitted command and report how it went."""
         if reason := await self._not_runnable(command.entity_id):
             self._count("failed")
             await self._result(command.id, CommandStatus.FAILED, reason, None)
@@ -197,10 +184,6 @@ class CommandHandler:
         if state.get("state") == "unavailable":
             return f"{entity_id} is unavailable (the device is offline or not responding)"
         return None
-
-    def _expired_reason(self, command: Command) -> str:
-        late = self.clock() - command.expires_at
-        return f"expired {late:.1f} s ago (iat {command.iat:.1f} + ttl {command.ttl:g} s)"
 
     async def _follow_cover(self, command: Command) -> None:
         """Report `in_progress`, then the final state once the cover stops moving."""
@@ -244,19 +227,8 @@ class CommandHandler:
             contract_id=self.contract_id,
             instance_id=self.instance_id,
             status=status,
-            ts=time.time(),
+            ts=self.clock(),
             reason=reason,
             state=state,
         )
         await self._send(self.topics.result, encode(packet), Priority.CONTROL)
-
-
-def _peek_contract(payload: bytes) -> str | None:
-    """The `cid` of a packet when it is readable, before full validation."""
-    try:
-        obj = json.loads(payload)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return None
-    if isinstance(obj, dict) and isinstance(obj.get("cid"), str):
-        return str(obj["cid"])
-    return None

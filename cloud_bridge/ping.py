@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.protocol.packets import (
     PacketError,
     decode,
@@ -39,7 +40,9 @@ class PingManager:
         *,
         interval: float = 60.0,
         timeout: float = 10.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self.store = store
         self.topics = topics
         self.contract_id = contract_id
@@ -100,7 +103,7 @@ class PingManager:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._pending[seq] = (time.monotonic(), future)
         try:
-            packet = encode(ping_request(self.contract_id, time.time(), seq))
+            packet = encode(ping_request(self.contract_id, self._clock(), seq))
             try:
                 await self._send(self.topics.ping, packet, Priority.CONTROL)
             except TransportError as err:
@@ -112,7 +115,7 @@ class PingManager:
         finally:
             self._pending.pop(seq, None)
         self.last_rtt_ms = round(rtt, 1)
-        self.last_success = time.time()
+        self.last_success = self._clock()
         with contextlib.suppress(StorageError):
             await self.store.set(
                 "ping",

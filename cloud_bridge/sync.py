@@ -11,11 +11,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 import contextlib
 import logging
-import time
 from typing import Any
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.protocol.packing import PackContext, pack
-from cloud_bridge.protocol.records import Lane, Record, state_record, structure_record
+from cloud_bridge.protocol.records import (
+    Lane,
+    Record,
+    lane_for,
+    state_record,
+    structure_record,
+)
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
 from cloud_bridge.storage import StorageError, Store
@@ -23,31 +29,6 @@ from cloud_bridge.transport.base import TransportError
 
 _LOGGER = logging.getLogger(__name__)
 
-CONTROLLABLE_DOMAINS = frozenset(
-    {
-        "alarm_control_panel",
-        "button",
-        "climate",
-        "cover",
-        "fan",
-        "humidifier",
-        "input_boolean",
-        "input_button",
-        "input_number",
-        "input_select",
-        "light",
-        "lock",
-        "media_player",
-        "number",
-        "select",
-        "siren",
-        "switch",
-        "vacuum",
-        "valve",
-        "water_heater",
-    }
-)
-SENSOR_DOMAINS = frozenset({"sensor", "binary_sensor"})
 LANE_PRIORITY = {
     Lane.STRUCTURE: Priority.STRUCTURE,
     Lane.HIGH: Priority.HIGH,
@@ -60,16 +41,6 @@ type ErrorFunc = Callable[[str, str], None]
 LOW_WRITE_CHUNK = 1000  # readings per outbox transaction (the watermark bounds its bytes)
 FLUSH_RETRY_FIRST = 1.0  # seconds before retrying an outbox write that failed; doubles
 FLUSH_RETRY_MAX = 30.0
-
-
-def lane_for(entity_id: str) -> Lane | None:
-    """High for controllable entities, low for sensors, None for what we do not sync."""
-    domain = entity_id.partition(".")[0]
-    if domain in CONTROLLABLE_DOMAINS:
-        return Lane.HIGH
-    if domain in SENSOR_DOMAINS:
-        return Lane.LOW
-    return None
 
 
 class SyncEngine:
@@ -86,8 +57,10 @@ class SyncEngine:
         low_window: float = 30.0,
         on_error: ErrorFunc | None = None,
         on_recovered: Callable[[], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
+        self._clock = clock
         self.topics = topics
         self.context = context
         self._send = send
@@ -159,13 +132,12 @@ class SyncEngine:
             self._low.append((entity_id, record))
         self._schedule_flush()
 
-    @staticmethod
-    def _state_record(lane: Lane, entity_id: str, state: dict[str, Any] | None) -> Record:
+    def _state_record(self, lane: Lane, entity_id: str, state: dict[str, Any] | None) -> Record:
         attributes = state.get("attributes") if state else None
         return state_record(
             lane,
             seq=0,
-            ts=round(time.time(), 3),
+            ts=round(self._clock(), 3),
             entity_id=entity_id,
             state=str(state.get("state")) if state else None,
             attributes=attributes if isinstance(attributes, dict) else {},
@@ -175,7 +147,7 @@ class SyncEngine:
         self, areas: list[dict[str, Any]], devices: list[dict[str, Any]], entities: list[Any]
     ) -> None:
         """Queue a structure snapshot (replacing any unsent one)."""
-        self._structure = structure_record(0, round(time.time(), 3), areas, devices, entities)
+        self._structure = structure_record(0, round(self._clock(), 3), areas, devices, entities)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -311,7 +283,7 @@ class SyncEngine:
                 return sent
             records = [row.record for row in rows]
             packets = await loop.run_in_executor(
-                None, pack, self.context, lane, records, time.time()
+                None, pack, self.context, lane, records, self._clock()
             )
             topic = self.topics.sync_topic(lane)
             for packet in packets:

@@ -44,6 +44,10 @@ class HomeAssistantAPI(Protocol):
     def connected(self) -> bool:
         """True while authenticated and subscribed."""
 
+    @property
+    def last_error(self) -> HAError | None:
+        """Why the last connection attempt failed; None once connected."""
+
     def set_handlers(self, on_state: StateHandler, on_connected: ConnectedHandler) -> None:
         """Register callbacks; called once before start()."""
 

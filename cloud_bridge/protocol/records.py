@@ -1,4 +1,5 @@
-"""Change records of the three sync lanes (what `records.json` holds)."""
+"""Change records of the three sync lanes (what `records.json` holds), and which lane an
+entity's changes go to."""
 
 from __future__ import annotations
 
@@ -15,6 +16,43 @@ class Lane(StrEnum):
     STRUCTURE = "structure"
     HIGH = "high"
     LOW = "low"
+
+
+CONTROLLABLE_DOMAINS = frozenset(
+    {
+        "alarm_control_panel",
+        "button",
+        "climate",
+        "cover",
+        "fan",
+        "humidifier",
+        "input_boolean",
+        "input_button",
+        "input_number",
+        "input_select",
+        "light",
+        "lock",
+        "media_player",
+        "number",
+        "select",
+        "siren",
+        "switch",
+        "vacuum",
+        "valve",
+        "water_heater",
+    }
+)
+SENSOR_DOMAINS = frozenset({"sensor", "binary_sensor"})
+
+
+def lane_for(entity_id: str) -> Lane | None:
+    """High for controllable entities, low for sensors, None for what we do not sync."""
+    domain = entity_id.partition(".")[0]
+    if domain in CONTROLLABLE_DOMAINS:
+        return Lane.HIGH
+    if domain in SENSOR_DOMAINS:
+        return Lane.LOW
+    return None
 
 
 # `fn` marker of each lane, as the seed: _S_H_ structure, _D_H_ high, _D_L_ low.

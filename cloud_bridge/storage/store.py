@@ -186,6 +186,13 @@ class Store:
 
         await asyncio.get_running_loop().run_in_executor(self._executor, _open)
 
+    async def open_in_memory(self) -> None:
+        """Keep state in memory instead (the data folder cannot be used): the same Store
+        object carries on, so every part holding it follows without being told."""
+        self.path = ":memory:"
+        self._reserve = None
+        await self.open()
+
     async def close(self) -> None:
         """Close the database and stop the thread."""
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from cloud_bridge.transport.diagnosis import Diagnosis
+
 
 class ConnectionState(StrEnum):
     """Where a transport's connection stands."""
@@ -55,6 +57,10 @@ class CloudTransport(Protocol):
     @property
     def connected(self) -> bool:
         """True while the connection is up."""
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        """A standing diagnosis (a duplicate client id kick loop), None once stable."""
 
     def set_handlers(self, on_message: MessageHandler, on_connection: ConnectionHandler) -> None:
         """Register the callbacks; called once before connect(). Both run on the loop."""

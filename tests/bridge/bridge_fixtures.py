@@ -17,6 +17,7 @@ import aiohttp
 
 from cloud_bridge.bridge import Bridge
 from cloud_bridge.config import BridgeConfig, parse_options
+from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.client import HAWebSocketClient
 from cloud_bridge.protocol.packets import (
     ActivationAction,
@@ -173,8 +174,13 @@ async def start_harness(
     async with aiohttp.ClientSession() as session:
         ha = HAWebSocketClient(session, config.ha_url, config.ha_token, reconnect_min=0.05)
         transport = MqttTransport(config.endpoint, config.port, config.client_id)
-        bridge = Bridge(config, transport=transport, ha=ha, api_token="local-api-token")
-        bridge.scope_refresh_delay = 0.1
+        bridge = build_bridge(
+            config,
+            transport=transport,
+            ha=ha,
+            api_token="local-api-token",
+            scope_refresh_delay=0.1,
+        )
         await bridge.start()
         try:
             await wait_for(lambda: bridge.transport.connected, what="bridge connected")

@@ -22,6 +22,7 @@ from cloud_bridge.transport.base import (
     MessageHandler,
     TransportError,
 )
+from cloud_bridge.transport.diagnosis import Diagnosis
 
 
 class FakeCloudTransport:
@@ -29,6 +30,7 @@ class FakeCloudTransport:
 
     def __init__(self) -> None:
         self.connected = False
+        self.diagnosis: Diagnosis | None = None
         self.published: list[tuple[str, bytes]] = []
         self.attempts: list[str] = []
         self.subscriptions: list[str] = []

@@ -15,6 +15,7 @@ import pytest
 from cloud_bridge.bridge import Bridge
 from cloud_bridge.command_handler import CommandHandler
 from cloud_bridge.config import parse_options
+from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.base import HAError
 from cloud_bridge.protocol.action_packets import action_packet
 from cloud_bridge.protocol.packets import ActivationAction, encode
@@ -43,7 +44,7 @@ def make_bridge(
     }
     options.update(overrides)
     transport, ha = FakeCloudTransport(), FakeHomeAssistant()
-    bridge = Bridge(
+    bridge = build_bridge(
         parse_options(options, {}), transport=transport, ha=ha, api_token="t", serve_api=False
     )
     return bridge, transport, ha

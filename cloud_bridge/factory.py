@@ -1,0 +1,201 @@
+"""The one place the bridge's parts are built and wired (app.py and tests use it).
+
+A new part (a second command channel, certificate rotation, ...) is a field of
+`BridgeParts`, built in `build_parts` from the shared pieces: the one `Store` (never
+replaced: when the data folder fails it carries on in memory itself), the one `Clock`,
+the one `ErrorState`, and `publisher.publish` as the only way out to the cloud.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cloud_bridge.activation import ActivationManager
+from cloud_bridge.bridge import Bridge
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
+from cloud_bridge.cloud_link import CloudLink
+from cloud_bridge.command_handler import CommandHandler
+from cloud_bridge.config import BridgeConfig
+from cloud_bridge.error_state import ErrorState, Part
+from cloud_bridge.ha.base import HomeAssistantAPI
+from cloud_bridge.ping import PingManager
+from cloud_bridge.protocol.admission import AdmissionRules
+from cloud_bridge.protocol.packets import InstanceIdentity
+from cloud_bridge.protocol.packing import PackContext
+from cloud_bridge.protocol.topics import Topics
+from cloud_bridge.publisher import Publisher
+from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
+from cloud_bridge.scope_sync import SCOPE_REFRESH_DELAY, ScopeSync
+from cloud_bridge.status import StatusBuilder
+from cloud_bridge.storage import Store
+from cloud_bridge.sync import SendFunc, SyncEngine
+from cloud_bridge.transport.base import CloudTransport
+
+STORAGE_CODES = frozenset({"storage_full", "storage_readonly", "storage_error"})
+
+
+@dataclass(slots=True)
+class BridgeParts:
+    """Every part of one bridge, sharing one store, one clock and one error state."""
+
+    config: BridgeConfig
+    transport: CloudTransport
+    ha: HomeAssistantAPI
+    store: Store
+    clock: Clock
+    errors: ErrorState
+    topics: Topics
+    limiter: RateLimiter
+    publisher: Publisher
+    link: CloudLink
+    sync: SyncEngine
+    scope: ScopeSync
+    activation: ActivationManager
+    ping: PingManager
+    commands: CommandHandler
+    status: StatusBuilder
+
+
+def instance_identity(config: BridgeConfig) -> InstanceIdentity:
+    """Who this instance is, as activation packets say it."""
+    return InstanceIdentity(
+        contract_id=config.contract_id,
+        instance_id=config.instance_id,
+        instance_password=config.instance_password,
+        name=config.name,
+        type=config.type,
+        location=config.location,
+        phone=config.phone,
+    )
+
+
+def command_handler(  # noqa: PLR0917 - the shared pieces every command channel needs
+    config: BridgeConfig,
+    store: Store,
+    ha: HomeAssistantAPI,
+    topics: Topics,
+    send: SendFunc,
+    clock: Clock,
+) -> CommandHandler:
+    """A command handler with the bridge's admission rules (a channel of commands)."""
+    return CommandHandler(
+        store,
+        ha,
+        topics,
+        contract_id=config.contract_id,
+        instance_id=config.instance_id,
+        send=send,
+        max_ttl=config.command_max_ttl,
+        clock_skew=config.clock_skew,
+        cover_timeout=config.cover_timeout,
+        clock=clock,
+    )
+
+
+def sync_engine(  # noqa: PLR0917
+    config: BridgeConfig,
+    store: Store,
+    topics: Topics,
+    send: SendFunc,
+    errors: ErrorState,
+    clock: Clock,
+) -> SyncEngine:
+    """The sync engine; its outbox problems are the storage part's errors."""
+    return SyncEngine(
+        store,
+        topics,
+        PackContext(config.contract_id, config.instance_id, config.instance_password),
+        send,
+        high_window=config.high_window,
+        low_window=config.low_window,
+        on_error=lambda code, reason: errors.report(Part.STORAGE, code, reason),
+        on_recovered=lambda: errors.clear(Part.STORAGE, STORAGE_CODES),
+        clock=clock,
+    )
+
+
+def admission_rules(config: BridgeConfig) -> AdmissionRules:
+    """The admission rules (protocol/admission.py) this bridge's options give."""
+    return AdmissionRules(config.contract_id, config.command_max_ttl, config.clock_skew)
+
+
+def build_parts(
+    config: BridgeConfig,
+    *,
+    transport: CloudTransport,
+    ha: HomeAssistantAPI,
+    store: Store | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+) -> BridgeParts:
+    """Build and wire the parts (nothing starts here)."""
+    store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
+    errors = ErrorState(clock)
+    topics = Topics.for_contract(config.contract_id, config.topic_prefix)
+    limiter = RateLimiter(SlidingWindow(config.max_publish_rate, config.max_bytes_rate))
+    publisher = Publisher(transport, limiter)
+    send = publisher.publish
+    where = f"{config.endpoint}:{config.port} as client id {config.client_id}"
+    link = CloudLink(transport, errors, where=where, clock=clock)
+    sync = sync_engine(config, store, topics, send, errors, clock)
+    scope = ScopeSync(ha, store, sync, errors, refresh_delay=scope_refresh_delay)
+    ping = PingManager(
+        store,
+        topics,
+        config.contract_id,
+        send,
+        interval=config.ping_interval,
+        timeout=config.activation_timeout,
+        clock=clock,
+    )
+    return BridgeParts(
+        config=config,
+        transport=transport,
+        ha=ha,
+        store=store,
+        clock=clock,
+        errors=errors,
+        topics=topics,
+        limiter=limiter,
+        publisher=publisher,
+        link=link,
+        sync=sync,
+        scope=scope,
+        activation=ActivationManager(
+            store,
+            topics,
+            instance_identity(config),
+            send,
+            timeout=config.activation_timeout,
+            attempts=config.activation_attempts,
+            clock=clock,
+        ),
+        ping=ping,
+        commands=command_handler(config, store, ha, topics, send, clock),
+        status=StatusBuilder(
+            config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
+        ),
+    )
+
+
+def build_bridge(
+    config: BridgeConfig,
+    *,
+    transport: CloudTransport,
+    ha: HomeAssistantAPI,
+    api_token: str,
+    store: Store | None = None,
+    serve_api: bool = True,
+    clock: Clock = SYSTEM_CLOCK,
+    scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+) -> Bridge:
+    """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
+    parts = build_parts(
+        config,
+        transport=transport,
+        ha=ha,
+        store=store,
+        clock=clock,
+        scope_refresh_delay=scope_refresh_delay,
+    )
+    return Bridge(parts, api_token=api_token, serve_api=serve_api)
