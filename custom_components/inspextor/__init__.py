@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
@@ -19,20 +17,19 @@ from .bridge_repairs import async_delete_issues
 from .const import (
     CONF_BASE_TOPIC,
     CONF_COMMAND_TIMEOUT,
-    CONF_ENTRY_TYPE,
     CONF_EXPOSED_ENTITIES,
     CONF_RETRIES,
     CONF_SITE_MAP,
     DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_RETRIES,
     DOMAIN,
-    ENTRY_TYPE_BRIDGE,
-    ENTRY_TYPE_SITE,
     MANUFACTURER,
+    entry_type,
     is_bridge_entry,
+    is_site_entry,
 )
 from .services import async_setup_services
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import SiteMapError, parse_site_map
 
 PLATFORMS: list[Platform] = [
@@ -56,21 +53,22 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+async def async_setup_entry(
+    hass: HomeAssistant, entry: SiteConfigEntry | BridgeConfigEntry
+) -> bool:
     """Set up an entry; `entry_type` says which kind: a site or the cloud bridge."""
-    entry_type = entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE)
-    if entry_type == ENTRY_TYPE_SITE:
+    if is_site_entry(entry):
         return await _async_setup_site(hass, entry)
-    if entry_type == ENTRY_TYPE_BRIDGE:
-        return await _async_setup_bridge(hass, cast(BridgeConfigEntry, entry))
+    if is_bridge_entry(entry):
+        return await _async_setup_bridge(hass, entry)
     raise ConfigEntryError(
         translation_domain=DOMAIN,
         translation_key="unknown_entry_type",
-        translation_placeholders={"entry_type": str(entry_type)},
+        translation_placeholders={"entry_type": entry_type(entry)},
     )
 
 
-async def _async_setup_site(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+async def _async_setup_site(hass: HomeAssistant, entry: SiteConfigEntry) -> bool:
     if not await mqtt.async_wait_for_mqtt_client(hass):
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_unavailable")
     try:
@@ -131,7 +129,7 @@ async def _async_setup_bridge(hass: HomeAssistant, entry: BridgeConfigEntry) -> 
     return True
 
 
-async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntry) -> None:
+async def _async_update_listener(hass: HomeAssistant, entry: SiteConfigEntry) -> None:
     """Options changed (site map, timeout, retries): reload the site.
 
     Other updates (title, discovery keys added by a repeated MQTT discovery) keep it.
@@ -140,7 +138,9 @@ async def _async_update_listener(hass: HomeAssistant, entry: InspextorConfigEntr
         await hass.config_entries.async_reload(entry.entry_id)
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: InspextorConfigEntry) -> bool:
+async def async_unload_entry(
+    hass: HomeAssistant, entry: SiteConfigEntry | BridgeConfigEntry
+) -> bool:
     """Unload a site or the bridge."""
     platforms = BRIDGE_PLATFORMS if is_bridge_entry(entry) else PLATFORMS
     return await hass.config_entries.async_unload_platforms(entry, platforms)
@@ -153,13 +153,15 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 async def async_remove_config_entry_device(
-    hass: HomeAssistant, entry: InspextorConfigEntry, device_entry: dr.DeviceEntry
+    hass: HomeAssistant,
+    entry: SiteConfigEntry | BridgeConfigEntry,
+    device_entry: dr.DeviceEntry,
 ) -> bool:
     """Allow removing a device only when the site map and announcements no longer have it.
 
     The bridge's one device lives as long as its entry.
     """
-    if is_bridge_entry(entry):
+    if not is_site_entry(entry):
         return False
     site = entry.runtime_data
     for domain, identifier in device_entry.identifiers:

@@ -18,7 +18,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.restore_state import RestoreEntity
 
 from .entity import InspextorEntity, async_setup_platform
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0
@@ -31,7 +31,7 @@ def _entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: InspextorConfigEntry,
+    entry: SiteConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up InspeXtor shades."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
@@ -11,7 +11,7 @@ from homeassistant.helpers.device_registry import DeviceEntry
 
 from .bridge_coordinator import BridgeConfigEntry
 from .const import CONF_SITE_MAP, DOMAIN, is_bridge_entry
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 
 # Names and areas say who lives where; the site map holds both.
 TO_REDACT = {"name", "area", "title", CONF_SITE_MAP}
@@ -20,14 +20,14 @@ BRIDGE_TO_REDACT = {CONF_TOKEN}
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: InspextorConfigEntry
+    hass: HomeAssistant, entry: SiteConfigEntry | BridgeConfigEntry
 ) -> dict[str, Any]:
     """The site: entry, counters (malformed, pending, resends, failures) and devices.
 
     The bridge: entry (token redacted) and its last status.
     """
     if is_bridge_entry(entry):
-        return bridge_diagnostics(cast(BridgeConfigEntry, entry))
+        return bridge_diagnostics(entry)
     return async_redact_data(
         {
             "entry": {
@@ -42,11 +42,11 @@ async def async_get_config_entry_diagnostics(
 
 
 async def async_get_device_diagnostics(
-    hass: HomeAssistant, entry: InspextorConfigEntry, device: DeviceEntry
+    hass: HomeAssistant, entry: SiteConfigEntry | BridgeConfigEntry, device: DeviceEntry
 ) -> dict[str, Any]:
     """One device: what the site knows about it (the hub device: the site's counters)."""
     if is_bridge_entry(entry):
-        return bridge_diagnostics(cast(BridgeConfigEntry, entry))
+        return bridge_diagnostics(entry)
     site = entry.runtime_data
     for domain, identifier in device.identifiers:
         if domain != DOMAIN:

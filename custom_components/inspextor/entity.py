@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec
 
 type EntityFactory = Callable[[InspextorSite, DeviceSpec], Iterable[Entity]]
@@ -36,7 +36,7 @@ def device_info(site: InspextorSite, spec: DeviceSpec) -> DeviceInfo:
 
 def async_setup_platform(
     hass: HomeAssistant,
-    entry: InspextorConfigEntry,
+    entry: SiteConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     factory: EntityFactory,
 ) -> None:

@@ -13,7 +13,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .entity import InspextorEntity, async_setup_platform
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0
@@ -27,7 +27,7 @@ def _entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: InspextorConfigEntry,
+    entry: SiteConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up InspeXtor lights."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -27,7 +27,7 @@ from .bridge_coordinator import BridgeConfigEntry
 from .bridge_sensor import async_setup_bridge_sensors
 from .const import is_bridge_entry
 from .entity import InspextorEntity, async_setup_platform
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec, Kind
 
 PARALLEL_UPDATES = 0
@@ -91,12 +91,12 @@ def _entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: InspextorConfigEntry,
+    entry: SiteConfigEntry | BridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up InspeXtor sensors."""
     if is_bridge_entry(entry):
-        await async_setup_bridge_sensors(hass, cast(BridgeConfigEntry, entry), async_add_entities)
+        await async_setup_bridge_sensors(hass, entry, async_add_entities)
         return
     async_setup_platform(hass, entry, async_add_entities, _entities)
 
