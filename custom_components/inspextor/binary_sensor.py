@@ -1,91 +1,9 @@
-"""Binary sensors: motion of motion sensors and of the Steinel multisensor."""
+"""Binary sensors of every entry kind that has them (entry_kinds.py says which)."""
 
-from __future__ import annotations
+from homeassistant.const import Platform
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, cast
-
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
-    BinarySensorEntity,
-    BinarySensorEntityDescription,
-)
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-from .bridge_binary_sensor import async_setup_bridge_binary_sensors
-from .bridge_coordinator import BridgeConfigEntry
-from .const import is_bridge_entry
-from .entity import InspextorEntity, async_setup_platform
-from .site import InspextorConfigEntry, InspextorSite
-from .sitemap import DeviceSpec, Kind
+from .entry_kinds import platform_setup
 
 PARALLEL_UPDATES = 0
 
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
-@dataclass(frozen=True, kw_only=True)
-class InspextorBinarySensorDescription(BinarySensorEntityDescription):
-    """A boolean capability and the kinds that have it."""
-
-    kinds: frozenset[Kind]
-    value_fn: Callable[[Any], bool | None] = _bool
-
-
-BINARY_SENSORS: tuple[InspextorBinarySensorDescription, ...] = (
-    InspextorBinarySensorDescription(
-        key="motion",
-        translation_key="motion",
-        device_class=BinarySensorDeviceClass.MOTION,
-        kinds=frozenset({Kind.MOTION, Kind.STEINEL}),
-    ),
-)
-
-
-def _entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
-    for description in BINARY_SENSORS:
-        if spec.kind in description.kinds:
-            yield InspextorBinarySensor(site, spec, description)
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: InspextorConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Set up InspeXtor binary sensors."""
-    if is_bridge_entry(entry):
-        await async_setup_bridge_binary_sensors(
-            hass, cast(BridgeConfigEntry, entry), async_add_entities
-        )
-        return
-    async_setup_platform(hass, entry, async_add_entities, _entities)
-
-
-class InspextorBinarySensor(InspextorEntity, BinarySensorEntity):
-    """A read-only boolean; a plain motion sensor's only entity takes the device name."""
-
-    entity_description: InspextorBinarySensorDescription
-
-    def __init__(
-        self,
-        site: InspextorSite,
-        spec: DeviceSpec,
-        description: InspextorBinarySensorDescription,
-    ) -> None:
-        super().__init__(site, spec, description.key)
-        self.entity_description = description
-        if spec.kind is Kind.MOTION:
-            self._attr_name = None
-
-    @property
-    def is_on(self) -> bool | None:
-        """The last reported value."""
-        return self.entity_description.value_fn(
-            self.site.reported(self.path, self.entity_description.key)
-        )
+async_setup_entry = platform_setup(Platform.BINARY_SENSOR)

@@ -7,7 +7,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .bridge_coordinator import BridgeConfigEntry
@@ -20,7 +20,8 @@ CLOUD_CONNECTED = BinarySensorEntityDescription(
 )
 
 
-async def async_setup_bridge_binary_sensors(
+@callback
+def add_bridge_binary_sensors(
     hass: HomeAssistant,
     entry: BridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,

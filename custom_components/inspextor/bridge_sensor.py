@@ -14,7 +14,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
@@ -117,7 +117,8 @@ BRIDGE_SENSORS: tuple[BridgeSensorDescription, ...] = (
 )
 
 
-async def async_setup_bridge_sensors(
+@callback
+def add_bridge_sensors(
     hass: HomeAssistant,
     entry: BridgeConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,

@@ -1,40 +1,9 @@
-"""Buttons of the cloud bridge: activate, ping now, resync."""
+"""Buttons of every entry kind that has them (entry_kinds.py says which)."""
 
-from __future__ import annotations
+from homeassistant.const import Platform
 
-from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-from .bridge_coordinator import BridgeConfigEntry, BridgeCoordinator
-from .bridge_entity import BridgeEntity
+from .entry_kinds import platform_setup
 
 PARALLEL_UPDATES = 1
 
-# key = the bridge action (POST /api/<key>)
-BUTTONS: tuple[ButtonEntityDescription, ...] = (
-    ButtonEntityDescription(key="activate", translation_key="activate"),
-    ButtonEntityDescription(key="ping", translation_key="ping"),
-    ButtonEntityDescription(key="resync", translation_key="resync"),
-)
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: BridgeConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add the bridge's buttons (only bridge entries set up this platform)."""
-    async_add_entities(BridgeButton(entry.runtime_data, description) for description in BUTTONS)
-
-
-class BridgeButton(BridgeEntity, ButtonEntity):
-    """Press: POST the action; a failure raises with the bridge's reason."""
-
-    def __init__(self, coordinator: BridgeCoordinator, description: ButtonEntityDescription):
-        super().__init__(coordinator, description.key)
-        self.entity_description = description
-
-    async def async_press(self) -> None:
-        """Run the action on the bridge."""
-        await self.coordinator.async_action(self.entity_description.key)
+async_setup_entry = platform_setup(Platform.BUTTON)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from typing import TypeIs
+
     from homeassistant.config_entries import ConfigEntry
+
+    from .bridge_coordinator import BridgeConfigEntry
+    from .site import SiteConfigEntry
 
 DOMAIN: Final = "inspextor"
 LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "InspeXtor"
 
-# Entry data. `entry_type` lets one domain hold two kinds of entries: a local site and the
-# cloud bridge (the add-on's local API). Setup branches on it.
+# Entry data. `entry_type` lets one domain hold several kinds of entries: a local MQTT site
+# and the cloud bridge (the add-on's local API). entry_kinds.py maps each to its behaviour.
 CONF_ENTRY_TYPE: Final = "entry_type"
 ENTRY_TYPE_SITE: Final = "site"
 ENTRY_TYPE_BRIDGE: Final = "bridge"
@@ -56,6 +61,16 @@ def signal_new_device(entry_id: str) -> str:
     return f"{DOMAIN}_new_device_{entry_id}"
 
 
-def is_bridge_entry(entry: ConfigEntry) -> bool:
-    """A cloud bridge entry (not a site)."""
-    return bool(entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE) == ENTRY_TYPE_BRIDGE)
+def entry_type(entry: ConfigEntry[Any]) -> str:
+    """The entry's kind (`entry_type`); entries made before it existed are sites."""
+    return str(entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE))
+
+
+def is_site_entry(entry: ConfigEntry[Any]) -> TypeIs[SiteConfigEntry]:
+    """An InspeXtor MQTT site entry: its runtime data is an `InspextorSite`."""
+    return entry.domain == DOMAIN and entry_type(entry) == ENTRY_TYPE_SITE
+
+
+def is_bridge_entry(entry: ConfigEntry[Any]) -> TypeIs[BridgeConfigEntry]:
+    """A cloud bridge entry: its runtime data is a `BridgeCoordinator`."""
+    return entry.domain == DOMAIN and entry_type(entry) == ENTRY_TYPE_BRIDGE

@@ -1,4 +1,4 @@
-"""Base entity of the InspeXtor integration and the platforms' shared setup."""
+"""Base entity of a site's devices and the site's platform set-up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
-from .site import InspextorConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec
 
 type EntityFactory = Callable[[InspextorSite, DeviceSpec], Iterable[Entity]]
@@ -34,26 +34,35 @@ def device_info(site: InspextorSite, spec: DeviceSpec) -> DeviceInfo:
     return info
 
 
-def async_setup_platform(
-    hass: HomeAssistant,
-    entry: InspextorConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: EntityFactory,
-) -> None:
-    """Add entities for the known devices, and for every device that announces itself."""
-    site = entry.runtime_data
-    async_add_entities(
-        [entity for spec in list(site.devices.values()) for entity in factory(site, spec)]
-    )
+type SitePlatformSetup = Callable[
+    [HomeAssistant, SiteConfigEntry, AddConfigEntryEntitiesCallback], None
+]
+
+
+def site_platform(factory: EntityFactory) -> SitePlatformSetup:
+    """A site's platform set-up: entities of the known and of every announced device."""
 
     @callback
-    def _new_device(spec: DeviceSpec) -> None:
-        if entities := list(factory(site, spec)):
-            async_add_entities(entities)
+    def async_setup(
+        hass: HomeAssistant,
+        entry: SiteConfigEntry,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        site = entry.runtime_data
+        async_add_entities(
+            [entity for spec in list(site.devices.values()) for entity in factory(site, spec)]
+        )
 
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, signal_new_device(entry.entry_id), _new_device)
-    )
+        @callback
+        def _new_device(spec: DeviceSpec) -> None:
+            if entities := list(factory(site, spec)):
+                async_add_entities(entities)
+
+        entry.async_on_unload(
+            async_dispatcher_connect(hass, signal_new_device(entry.entry_id), _new_device)
+        )
+
+    return async_setup
 
 
 class InspextorEntity(Entity):

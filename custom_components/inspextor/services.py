@@ -16,7 +16,7 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
-from .const import ATTR_CAPABILITY, ATTR_VALUE, DOMAIN, SERVICE_SEND_COMMAND, is_bridge_entry
+from .const import ATTR_CAPABILITY, ATTR_VALUE, DOMAIN, SERVICE_SEND_COMMAND, is_site_entry
 from .site import InspextorSite
 
 SEND_COMMAND_SCHEMA = vol.All(
@@ -43,15 +43,14 @@ def _unknown(target: str) -> ServiceValidationError:
 def _loaded_site(hass: HomeAssistant, entry_ids: set[str], target: str) -> InspextorSite:
     for entry_id in entry_ids:
         entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is not None and entry.domain == DOMAIN and not is_bridge_entry(entry):
+        if entry is not None and is_site_entry(entry):
             if entry.state is not ConfigEntryState.LOADED:
                 raise ServiceValidationError(
                     translation_domain=DOMAIN,
                     translation_key="not_loaded",
                     translation_placeholders={"target": target},
                 )
-            site: InspextorSite = entry.runtime_data
-            return site
+            return entry.runtime_data
     raise _unknown(target)
 
 

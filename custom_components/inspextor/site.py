@@ -350,4 +350,4 @@ class InspextorSite:
         self._ask_device(path)  # its statuses before the announcement were not ours yet
 
 
-type InspextorConfigEntry = ConfigEntry[InspextorSite]
+type SiteConfigEntry = ConfigEntry[InspextorSite]
