@@ -5,8 +5,10 @@ from __future__ import annotations
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.inspextor.const import (
     CONF_BASE_TOPIC,
@@ -98,3 +100,13 @@ async def init_bridge(
     assert await hass.config_entries.async_setup(mock_bridge_entry.entry_id)
     await hass.async_block_till_done()
     return mock_bridge_entry
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """HA's snapshot extension (ids and times as ANY; files in `snapshots/`).
+
+    pytest-homeassistant-custom-component defines the same fixture, but whether it or
+    syrupy's wins differs between its versions; named here, both HA versions agree.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

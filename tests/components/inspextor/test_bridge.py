@@ -6,17 +6,19 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.inspextor import async_remove_config_entry_device
 from custom_components.inspextor.const import DOMAIN
 
 from .bridge_helpers import BRIDGE_ID, FakeBridge, bridge_entry
+from .snapshot_helpers import snapshot_entities
 
 CONNECTED = "binary_sensor.inspextor_cloud_bridge_cloud_connected"
 ACTIVATION = "sensor.inspextor_cloud_bridge_activation_state"
@@ -246,3 +248,19 @@ async def test_send_command_refuses_bridge_entities(
             blocking=True,
         )
     assert err.value.translation_key == "unknown_target"
+
+
+@pytest.mark.parametrize("platform", [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR])
+async def test_all_entities(
+    hass: HomeAssistant,
+    bridge: FakeBridge,
+    mock_bridge_entry: MockConfigEntry,
+    snapshot: SnapshotAssertion,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: Platform,
+) -> None:
+    """Every entity of the bridge on one platform: registry entry, state, device.
+
+    Version-independent as snapshot_helpers.py says (the bridge's device has no area).
+    """
+    await snapshot_entities(hass, mock_bridge_entry, snapshot, monkeypatch, platform)

@@ -9,10 +9,12 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient, WebSocketGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.inspextor.const import CONF_ENTRY_TYPE, DOMAIN
 
 from .helpers import fire_raw, fire_status
+from .snapshot_helpers import device_fields
 
 
 async def test_setup_creates_entities_and_devices(
@@ -146,3 +148,15 @@ async def test_remove_device(
     assert await remove(attic.id)
     assert device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:attic/7")}) is None
     assert "attic/7" not in init_integration.runtime_data.devices
+
+
+async def test_devices(
+    hass: HomeAssistant, init_integration: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """The hub and one device per site-map entry, in its area (the kitchen light's).
+
+    Fields both HA versions have (snapshot_helpers.device_fields); no entity ids.
+    """
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), init_integration.entry_id)
+    fields = sorted((device_fields(hass, d.id) for d in devices), key=lambda d: d["identifiers"])
+    assert fields == snapshot
