@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -31,6 +31,7 @@ from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.transport.mqtt import MqttTransport
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.polling import wait_for
 from tests.helpers.transport_recorder import listen_to_cloud
 
 CONTRACT = "C-100"
@@ -95,20 +96,6 @@ class CloudPeer:
     async def send_action(self, packet: dict[str, Any] | bytes) -> None:
         payload = packet if isinstance(packet, bytes) else json.dumps(packet).encode()
         await self.transport.publish(f"inx/{CONTRACT}/action", payload)
-
-
-async def wait_for(
-    condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition"
-) -> Any:
-    """Poll `condition` until it is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def own_entities(fake_ha: FakeHA, *entity_ids: str, device_id: str | None = None) -> None:

@@ -20,8 +20,8 @@ from tests.bridge.bridge_fixtures import (
     bridge_config,
     start_cloud_peer,
     success_reply,
-    wait_for,
 )
+from tests.helpers.polling import wait_for
 
 
 def cli_config(tmp_path: Path, h: BridgeHarness) -> Path:

@@ -13,8 +13,8 @@ from tests.bridge.bridge_fixtures import (
     BridgeHarness,
     own_entities,
     success_reply,
-    wait_for,
 )
+from tests.helpers.polling import wait_for
 
 
 async def test_receives_only_its_own_topics(harness: BridgeHarness) -> None:

@@ -13,8 +13,8 @@ from tests.bridge.bridge_fixtures import (
     PASSWORD,
     BridgeHarness,
     RateCounter,
-    wait_for,
 )
+from tests.helpers.polling import wait_for
 
 
 def action(command_id: str, **overrides: Any) -> dict[str, Any]:

@@ -15,9 +15,10 @@ import sys
 
 import aiohttp
 
-from tests.bridge.bridge_fixtures import CONTRACT, start_cloud_peer, wait_for
+from tests.bridge.bridge_fixtures import CONTRACT, start_cloud_peer
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "crash-test-token"
@@ -150,12 +151,10 @@ async def test_sigkill_mid_flood_loses_nothing(tmp_path: Path, broker: Broker, f
 
 
 async def wait_for_async(fetch, check, timeout: float = 15.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+    """Poll `fetch()` until `check` holds for its value; return the value."""
+
+    async def checked():
         value = await fetch()
-        if check(value):
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out; last value {value}")
-        await asyncio.sleep(0.05)
+        return value if check(value) else None
+
+    return await wait_for(checked, timeout, "the bridge's status", interval=0.05)

@@ -23,8 +23,8 @@ from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.protocol.records import Lane
 from cloud_bridge.storage import StorageError
 from cloud_bridge.transport.base import ConnectionState, TransportError
-from tests.bridge.bridge_fixtures import wait_for
 from tests.bridge.fakes import FakeCloudTransport, FakeHomeAssistant
+from tests.helpers.polling import wait_for
 
 
 def make_bridge(

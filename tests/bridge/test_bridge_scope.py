@@ -9,8 +9,8 @@ from tests.bridge.bridge_fixtures import (
     BridgeHarness,
     own_entities,
     start_harness,
-    wait_for,
 )
+from tests.helpers.polling import wait_for
 
 AUTH = {"Authorization": "Bearer local-api-token"}
 

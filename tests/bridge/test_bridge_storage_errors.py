@@ -13,8 +13,8 @@ from tests.bridge.bridge_fixtures import (
     own_entities,
     start_cloud_peer,
     start_harness,
-    wait_for,
 )
+from tests.helpers.polling import wait_for
 
 
 async def test_bridge_runs_in_memory_and_reports_last_error(tmp_path, broker, fake_ha) -> None:

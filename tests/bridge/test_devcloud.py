@@ -17,18 +17,11 @@ from devkit.devcloud import ContractSpec, DevCloud
 from devkit.devcloud.store import Store
 from tests.helpers.devcloud_fixtures import cloud, home
 from tests.helpers.devcloud_home import KITCHEN_STRUCTURE, PASSWORD, Home
+from tests.helpers.polling import wait_for
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
 
 __all__ = ["broker", "cloud", "home", "observer"]
-
-
-async def wait_until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await condition():
-        assert loop.time() < deadline, "condition not met"
-        await asyncio.sleep(0.02)
 
 
 async def test_rules_republish_unchanged(home: Home, observer: Observer) -> None:
@@ -82,11 +75,7 @@ async def test_wrong_password_and_unknown_contract_refused(
 
     observer.publish("inx/activate", "not json")
     observer.publish("inx/activate", {"c": "Sync", "a": "bogus", "ta": "activate"})
-    await wait_until(lambda: _ready(cloud.rejected_packets == 2))
-
-
-async def _ready(value: bool) -> bool:
-    return value
+    await wait_for(lambda: cloud.rejected_packets == 2)
 
 
 async def test_deregistration(cloud: DevCloud, home: Home, observer: Observer) -> None:
@@ -113,7 +102,7 @@ async def test_ping_reply(cloud: DevCloud, home: Home, observer: Observer) -> No
 
     observer.publish("inx/ping", {"contract_id": "C9", "time": "x", "seq": 1})
     observer.publish("inx/ping", {"time": "no contract"})
-    await wait_until(lambda: _ready(cloud.rejected_packets == 1))
+    await wait_for(lambda: cloud.rejected_packets == 1)
     await asyncio.sleep(0.1)
     assert not observer.on("inx/C9/ping")
 
@@ -149,7 +138,7 @@ async def test_sync_ingest_is_idempotent_and_ordered(
     ]
     home.send(Lane.LOW, low)
     home.send(Lane.LOW, low[:1])
-    await wait_until(lambda: _ready(events.qsize() >= 7))
+    await wait_for(lambda: events.qsize() >= 7)
     await asyncio.sleep(0.2)
     assert events.qsize() == 7  # 1 structure + 3 high + 3 low; duplicates not applied
 
@@ -165,7 +154,7 @@ async def test_sync_ingest_is_idempotent_and_ordered(
 
     # A removed entity (state null) disappears from the cloud's latest state.
     home.send(Lane.HIGH, [home.state(Lane.HIGH, "cover.living_shade", None, seq=7)])
-    await wait_until(lambda: _ready(events.qsize() >= 8))
+    await wait_for(lambda: events.qsize() >= 8)
     entities = {e["entity_id"]: e for e in (await cloud.entities("C1"))["entities"]}
     assert entities["cover.living_shade"]["state"] is None
 
@@ -178,12 +167,12 @@ async def test_structure_snapshot_in_chunks_is_merged(
     snapshot = home.structure(areas=[], devices=[], entities=entities)
     packets = home.send(Lane.STRUCTURE, [snapshot], max_bytes=4000)
     assert len(packets) > 1
-    await wait_until(lambda: _ready(events.qsize() == 1))
+    await wait_for(lambda: events.qsize() == 1)
     home_entities = (await cloud.entities("C1"))["entities"]
     assert {e["entity_id"] for e in home_entities} == {f"light.l{i}" for i in range(60)}
     # A newer snapshot replaces the copy.
     home.send(Lane.STRUCTURE, [home.structure(entities=entities[:2])])
-    await wait_until(lambda: _ready(events.qsize() == 2))
+    await wait_for(lambda: events.qsize() == 2)
     assert len((await cloud.entities("C1"))["entities"]) == 2
 
 
@@ -195,7 +184,7 @@ async def test_sync_refused_without_the_right_password(
     wrong_topic = home.packets(Lane.HIGH, [home.state(Lane.HIGH, "light.kitchen", "on")])[0]
     observer.publish("inx/C3/send_sync_query_high", wrong_topic)
     observer.publish(home.topics.sync_low, b"{")
-    await wait_until(lambda: _ready(cloud.rejected_packets == 3))
+    await wait_for(lambda: cloud.rejected_packets == 3)
     assert (await cloud.entities("C1"))["entities"] == []
 
 
@@ -230,13 +219,13 @@ async def test_command_results_are_tracked(cloud: DevCloud, home: Home, observer
         tracked = await cloud.command(command_id)
         return tracked is not None and len(tracked["results"]) == 3
 
-    await wait_until(done)
+    await wait_for(done)
     tracked = await cloud.command(command_id)
     assert tracked is not None
     assert [r["status"] for r in tracked["results"]] == ["accepted", "in_progress", "succeeded"]
     assert tracked["results"][-1]["state"]["attributes"] == {"current_position": 40}
     assert tracked["final"] is True
-    await wait_until(lambda: _ready(cloud.rejected_packets == 1))
+    await wait_for(lambda: cloud.rejected_packets == 1)
     assert await cloud.command("cmd-unknown") is None
 
     with pytest.raises(KeyError):
@@ -267,4 +256,4 @@ def test_contract_spec_parsing() -> None:
 
 async def test_ignores_foreign_packets(cloud: DevCloud, observer: Observer) -> None:
     observer.publish("inx/C1/send_sync_query_high", encode({"c": "Sync", "a": "setQueryFile"}))
-    await wait_until(lambda: _ready(cloud.rejected_packets == 1))
+    await wait_for(lambda: cloud.rejected_packets == 1)

@@ -15,14 +15,9 @@ from cloud_bridge.ha.base import HAError
 from cloud_bridge.ha.client import HAWebSocketClient
 from tests.helpers.fake_ha import FakeHA, ServiceCall, running_fake_ha
 from tests.helpers.mosquitto import free_port
+from tests.helpers.polling import wait_for
 
 type JSON = dict[str, Any]
-
-
-async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.01)
 
 
 class Recorder:
@@ -132,7 +127,7 @@ async def test_call_service_records_call_and_state_change_follows(
     [call] = ha.calls("light", "turn_on")
     assert call.data == {"brightness": 128}
     assert call.target == {"entity_id": "light.kitchen"}
-    await wait_until(lambda: any(e == "light.kitchen" for e, _ in rec.states))
+    await wait_for(lambda: any(e == "light.kitchen" for e, _ in rec.states))
     assert rec.states[-1][0] == "light.kitchen"
     state = rec.states[-1][1]
     assert state is not None
@@ -164,7 +159,7 @@ async def test_call_service_error_carries_ha_message_and_code(ha: FakeHA, connec
     assert err.value.code == "not_found"
     ha.heal_service("cover", "open_cover")
     await client.call_service("cover", "open_cover", {}, {"entity_id": "cover.shade"})
-    await wait_until(lambda: ha.states["cover.shade"]["state"] == "open")
+    await wait_for(lambda: ha.states["cover.shade"]["state"] == "open")
 
 
 async def test_call_service_timeout_leaves_client_usable(ha: FakeHA, connect: Factory) -> None:
@@ -191,7 +186,7 @@ async def test_state_changes_and_removals_are_delivered(ha: FakeHA, connect: Fac
     _, rec = await connect(ha.url, ha.token)
     ha.set_state("sensor.temp", "21.5", {"unit_of_measurement": "°C"})
     ha.remove_state("cover.shade")
-    await wait_until(lambda: len(rec.states) == 2)
+    await wait_for(lambda: len(rec.states) == 2)
     (first_id, first), (second_id, second) = rec.states
     assert first_id == "sensor.temp"
     assert first is not None
@@ -204,7 +199,7 @@ async def test_cover_moves_through_opening_to_open(ha: FakeHA, connect: Factory)
     await client.call_service(
         "cover", "set_cover_position", {"position": 40}, {"entity_id": "cover.shade"}
     )
-    await wait_until(lambda: bool(rec.states) and rec.states[-1][1]["state"] == "open")  # type: ignore[index]
+    await wait_for(lambda: bool(rec.states) and rec.states[-1][1]["state"] == "open")  # type: ignore[index]
     seen = [(s["state"], s["attributes"].get("current_position")) for _, s in rec.states if s]
     assert seen[0] == ("opening", 0)
     assert ("opening", 20) in seen
@@ -216,16 +211,16 @@ async def test_reconnects_after_drop_then_resnapshots_and_resubscribes(
 ) -> None:
     client, rec = await connect(ha.url, ha.token)
     await ha.drop_connections()
-    await wait_until(lambda: rec.connected == 2)
+    await wait_for(lambda: rec.connected == 2)
     assert client.connected
     assert ha.connections_accepted == 2
     ha.set_state("light.kitchen", "on")
-    await wait_until(lambda: rec.states and rec.states[-1][0] == "light.kitchen")
+    await wait_for(lambda: rec.states and rec.states[-1][0] == "light.kitchen")
 
     await ha.restart()  # HA restarting: nobody listens for a moment
-    await wait_until(lambda: rec.connected == 3)
+    await wait_for(lambda: rec.connected == 3)
     ha.set_state("light.kitchen", "off")
-    await wait_until(lambda: rec.states[-1][1] is not None and rec.states[-1][1]["state"] == "off")
+    await wait_for(lambda: rec.states[-1][1] is not None and rec.states[-1][1]["state"] == "off")
 
 
 async def test_pending_request_fails_fast_when_connection_drops(
@@ -234,7 +229,7 @@ async def test_pending_request_fails_fast_when_connection_drops(
     ha.slow_service("cover", "open_cover", 5)
     client, _ = await connect(ha.url, ha.token)
     call = asyncio.create_task(client.call_service("cover", "open_cover", {}, {}, timeout=10))
-    await wait_until(lambda: bool(ha.calls("cover")))
+    await wait_for(lambda: bool(ha.calls("cover")))
     await ha.drop_connections()
     with pytest.raises(HAError) as err:
         await asyncio.wait_for(call, 2)
@@ -250,7 +245,7 @@ async def test_connects_once_home_assistant_comes_up(connect: Factory) -> None:
     assert client.last_error.code == "cannot_connect"
     await ha.start()
     try:
-        await wait_until(lambda: client.connected and rec.connected == 1)
+        await wait_for(lambda: client.connected and rec.connected == 1)
     finally:
         await ha.stop()
 
@@ -275,12 +270,12 @@ async def test_event_flood_is_read_while_a_slow_call_is_pending(
         ha.slow_service("script", "long_running", 3)
         client, rec = await connect(ha.url, ha.token)
         call = asyncio.create_task(client.call_service("script", "long_running", {}, {}))
-        await wait_until(lambda: bool(ha.calls("script")))
+        await wait_for(lambda: bool(ha.calls("script")))
         for i in range(5000):
             ha.set_state(f"sensor.s{i % 50}", str(i), {"payload": "x" * 200})
             if i % 100 == 0:
                 await asyncio.sleep(0)
-        await wait_until(lambda: len(rec.states) == 5000, timeout=2.5)
+        await wait_for(lambda: len(rec.states) == 5000, timeout=2.5)
         assert not call.done()  # every event arrived while the call was still pending
         assert rec.states[-1][1] is not None
         assert rec.states[-1][1]["state"] == "4999"
@@ -298,12 +293,12 @@ async def test_events_flow_while_on_connected_is_still_running(
     client.set_handlers(rec.on_state, rec.on_connected)
     start = asyncio.create_task(client.start())
     try:
-        await wait_until(lambda: rec.connected == 1)
+        await wait_for(lambda: rec.connected == 1)
         # The bridge resnapshots inside on_connected, which needs replies and events
         # to keep flowing meanwhile.
         assert len(await client.get_states()) == 2
         ha.set_state("light.kitchen", "on")
-        await wait_until(lambda: len(rec.states) == 1)
+        await wait_for(lambda: len(rec.states) == 1)
         assert not start.done()
         rec.slow_connected.set()
         await asyncio.wait_for(start, 2)
@@ -328,7 +323,7 @@ async def test_service_hook_applies_custom_effects(ha: FakeHA, connect: Factory)
     )
     assert result is not None
     assert result["response"] == {"ok": True}
-    await wait_until(lambda: ("lock.door", ha.states["lock.door"]) in rec.states)
+    await wait_for(lambda: ("lock.door", ha.states["lock.door"]) in rec.states)
     assert ha.states["lock.door"]["state"] == "locked"
 
 
@@ -436,10 +431,10 @@ async def test_reader_survives_junk_and_a_failing_handler(
     await client.start()
     try:
         assert client.connected
-        await wait_until(lambda: len(seen) == 2)
+        await wait_for(lambda: len(seen) == 2)
         await client.start()  # starting twice is harmless
         done.set()
-        await wait_until(lambda: client.connect_count == 2)
+        await wait_for(lambda: client.connect_count == 2)
     finally:
         done.set()
         await client.stop()

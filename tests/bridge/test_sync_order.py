@@ -10,7 +10,7 @@ from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
 from cloud_bridge.storage import Store
 from cloud_bridge.sync import SyncEngine
-from tests.bridge.bridge_fixtures import wait_for
+from tests.helpers.polling import wait_for
 
 
 async def test_backlog_drains_structure_then_high_then_low_even_when_structure_is_slow(

@@ -41,18 +41,6 @@ CANARY_API_TOKEN = "canary-api-token-c4e6a1f9"
 AUTH = {"Authorization": f"Bearer {CANARY_API_TOKEN}"}
 
 
-async def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "it") -> Any:
-    """Poll `condition` until it is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 @dataclass
 class Ledger:
     """The cloud's view, built from what the cloud broker carried."""

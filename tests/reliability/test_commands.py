@@ -10,6 +10,7 @@ import aiohttp
 
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 from tests.reliability import table
 from tests.reliability.harness import (
     CONTRACT,
@@ -18,7 +19,6 @@ from tests.reliability.harness import (
     bridge_options,
     own,
     start_ledger,
-    wait_for,
 )
 
 ACTION_TOPIC = f"inx/{CONTRACT}/action"

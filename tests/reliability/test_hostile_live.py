@@ -23,6 +23,7 @@ from cloud_bridge.protocol.packing import unzip_records
 from tests.helpers.certs import PKI, make_pki
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker, free_port, running_broker
+from tests.helpers.polling import wait_for
 from tests.reliability import table
 from tests.reliability.harness import (
     AUTH,
@@ -35,7 +36,6 @@ from tests.reliability.harness import (
     bridge_options,
     own,
     start_ledger,
-    wait_for,
 )
 
 FORBIDDEN = [

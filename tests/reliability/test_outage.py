@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 from tests.reliability import table
 from tests.reliability.harness import (
     BridgeProcess,
@@ -22,7 +23,6 @@ from tests.reliability.harness import (
     bridge_options,
     own,
     start_ledger,
-    wait_for,
 )
 from tests.reliability.test_crash import numbered
 

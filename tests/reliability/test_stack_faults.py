@@ -15,6 +15,7 @@ from devkit.devcloud.broker import start_local_broker
 from devkit.devstack.stack import Stack, StackConfig
 from tests.e2e.conftest import cloud_entity, command_until_final, devcloud, wait_for_entities
 from tests.helpers.mosquitto import mosquitto_path
+from tests.helpers.polling import wait_for
 from tests.reliability import table
 
 LIGHT = "light.kitchen_light"
@@ -56,13 +57,10 @@ async def cloud_brightness(stack: Stack) -> int | None:
 
 
 async def poll(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:
-    """Await `check()` until true; returns the seconds it took."""
+    """Await `check()` until true; returns the seconds it took (for the table)."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if await check():
-            return time.monotonic() - started
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+    await wait_for(check, timeout, what, interval=0.2)
+    return time.monotonic() - started
 
 
 async def test_site_broker_outage_then_hass_restart(stack: Stack) -> None:

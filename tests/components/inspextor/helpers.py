@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 import json
 from typing import Any
@@ -11,6 +10,8 @@ from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+
+from tests.helpers.polling import wait_for
 
 BASE = "inspextor"
 
@@ -50,17 +51,6 @@ def published(mqtt_mock: MqttMockHAClient, topic: str) -> list[tuple[dict[str, A
         for call in mqtt_mock.async_publish.call_args_list
         if call.args[0] == topic
     ]
-
-
-async def wait_for[T](condition: Callable[[], T], timeout: float = 2.0) -> T:
-    """Poll until `condition()` is truthy (no fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (result := condition()):
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.001)
-    return result
 
 
 async def next_command(

@@ -17,7 +17,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from .helpers import fire_status, next_command, published, wait_for
+from tests.helpers.polling import wait_for
+
+from .helpers import fire_status, next_command, published
 
 KITCHEN = "light.kitchen_light"
 TOPIC = "inspextor/kitchen/1/M/command"

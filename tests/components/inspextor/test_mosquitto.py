@@ -26,8 +26,7 @@ from custom_components.inspextor.const import (
     DOMAIN,
 )
 from tests.helpers.mosquitto import Broker, mosquitto_path, start_broker
-
-from .helpers import wait_for
+from tests.helpers.polling import wait_for
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="mosquitto is not installed")
 
