@@ -14,7 +14,8 @@ from cloud_bridge.transport.awsiot import AwsIotTransport
 from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
 from tests.helpers.certs import PKI
 from tests.helpers.mosquitto import Broker, free_port, running_broker
-from tests.helpers.transport_recorder import Recorder, wait_until
+from tests.helpers.polling import wait_for
+from tests.helpers.transport_recorder import Recorder, recorded_transports
 
 
 @pytest.fixture
@@ -25,23 +26,14 @@ def broker(pki: PKI) -> Iterator[Broker]:
 
 @pytest.fixture
 async def make(pki: PKI) -> AsyncIterator[Callable[..., tuple[AwsIotTransport, Recorder]]]:
-    made: list[AwsIotTransport] = []
-
-    def factory(
-        port: int, client_id: str = "thing-1", **kwargs: object
-    ) -> tuple[AwsIotTransport, Recorder]:
+    def build(port: int, client_id: str = "thing-1", **kwargs: object) -> AwsIotTransport:
         files = {"cert_file": pki.client_cert, "key_file": pki.client_key, "ca_file": pki.ca}
         files.update(kwargs.pop("files", {}))  # type: ignore[arg-type]
         endpoint = str(kwargs.pop("endpoint", "localhost"))
-        transport = AwsIotTransport(endpoint, port, client_id, **files, **kwargs)  # type: ignore[arg-type]
-        rec = Recorder()
-        transport.set_handlers(rec.on_message, rec.on_connection)
-        made.append(transport)
-        return transport, rec
+        return AwsIotTransport(endpoint, port, client_id, **files, **kwargs)  # type: ignore[arg-type]
 
-    yield factory
-    for transport in made:
-        await transport.disconnect()
+    async with recorded_transports(build) as factory:
+        yield factory
 
 
 async def test_connect_subscribe_publish_receive(broker: Broker, make) -> None:
@@ -51,7 +43,7 @@ async def test_connect_subscribe_publish_receive(broker: Broker, make) -> None:
     assert rec.events[0].state is ConnectionState.CONNECTED
     await transport.subscribe("inx/C1/action")
     await transport.publish("inx/C1/action", b'{"cmd": 1}')  # QoS 1: returns after PUBACK
-    await wait_until(lambda: rec.messages == [("inx/C1/action", b'{"cmd": 1}')])
+    await wait_for(lambda: rec.messages == [("inx/C1/action", b'{"cmd": 1}')])
     await transport.disconnect()
     assert rec.events[-1].state is ConnectionState.DISCONNECTED
     with pytest.raises(TransportError) as err:
@@ -66,7 +58,7 @@ async def test_broker_restart_interrupts_then_resumes_and_resubscribes(
     await transport.connect()
     await transport.subscribe("inx/C1/#")
     broker.restart()
-    await wait_until(
+    await wait_for(
         lambda: (
             [e.state for e in rec.events][-2:]
             == [ConnectionState.INTERRUPTED, ConnectionState.CONNECTED]
@@ -77,7 +69,7 @@ async def test_broker_restart_interrupts_then_resumes_and_resubscribes(
     assert interrupted.reason
     assert rec.events[-1].session_present is False  # no persistence: the transport resubscribed
     await transport.publish("inx/C1/ping", b"after restart")
-    await wait_until(lambda: ("inx/C1/ping", b"after restart") in rec.messages)
+    await wait_for(lambda: ("inx/C1/ping", b"after restart") in rec.messages)
 
 
 async def test_missing_certificate_is_reported_before_connecting(tmp_path: Path, make) -> None:
@@ -125,7 +117,7 @@ async def test_duplicate_client_id_kick_loop(broker: Broker, make) -> None:
     twin, _ = make(broker.port, "thing-dup")
     await bridge.connect()
     await twin.connect()
-    await wait_until(lambda: any(e.code == "duplicate_client_id" for e in rec.events), 30)
+    await wait_for(lambda: any(e.code == "duplicate_client_id" for e in rec.events), 30)
     event = next(e for e in rec.events if e.code == "duplicate_client_id")
     assert "another client is connected with client id thing-dup" in (event.reason or "")
     assert bridge.diagnosis is not None
@@ -197,7 +189,7 @@ async def test_failing_handlers_do_not_break_the_transport(broker: Broker, make)
     await transport.subscribe("inx/C1/ping")
     await transport.publish("inx/C1/ping", b"a")
     await transport.publish("inx/C1/ping", b"b")
-    await wait_until(lambda: seen == ["inx/C1/ping", "inx/C1/ping"])
+    await wait_for(lambda: seen == ["inx/C1/ping", "inx/C1/ping"])
     assert transport.connected
 
 
@@ -211,8 +203,8 @@ async def test_works_before_handlers_are_set(broker: Broker, pki: PKI) -> None:
         await transport.publish("inx/C1/ping", b"dropped quietly")
         assert transport.diagnosis is None
         broker.restart()
-        await wait_until(lambda: not transport.connected)
-        await wait_until(lambda: transport.connected, timeout=15)
+        await wait_for(lambda: not transport.connected)
+        await wait_for(lambda: transport.connected, timeout=15)
         await transport.publish("inx/C1/ping", b"again")
     finally:
         await transport.disconnect()

@@ -17,7 +17,8 @@ from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, Transp
 from cloud_bridge.transport.mqtt import MqttTransport, TLSSettings
 from tests.helpers.certs import PKI
 from tests.helpers.mosquitto import Broker, free_port, running_broker
-from tests.helpers.transport_recorder import Recorder, wait_until
+from tests.helpers.polling import wait_for
+from tests.helpers.transport_recorder import Recorder, recorded_transports
 
 
 @pytest.fixture
@@ -26,24 +27,16 @@ def broker() -> Iterator[Broker]:
         yield b
 
 
+def _mqtt(broker: Broker, client_id: str = "bridge-1", **kwargs: object) -> MqttTransport:
+    kwargs.setdefault("reconnect_min", 0.05)
+    kwargs.setdefault("reconnect_max", 0.5)
+    return MqttTransport(broker.host, broker.port, client_id, **kwargs)  # type: ignore[arg-type]
+
+
 @pytest.fixture
 async def make_transport() -> AsyncIterator[Callable[..., tuple[MqttTransport, Recorder]]]:
-    made: list[MqttTransport] = []
-
-    def make(
-        broker: Broker, client_id: str = "bridge-1", **kwargs: object
-    ) -> tuple[MqttTransport, Recorder]:
-        kwargs.setdefault("reconnect_min", 0.05)
-        kwargs.setdefault("reconnect_max", 0.5)
-        transport = MqttTransport(broker.host, broker.port, client_id, **kwargs)  # type: ignore[arg-type]
-        recorder = Recorder()
-        transport.set_handlers(recorder.on_message, recorder.on_connection)
-        made.append(transport)
-        return transport, recorder
-
-    yield make
-    for transport in made:
-        await transport.disconnect()
+    async with recorded_transports(_mqtt) as make:
+        yield make
 
 
 async def test_publish_and_subscribe_round_trip(broker: Broker, make_transport) -> None:
@@ -58,7 +51,7 @@ async def test_publish_and_subscribe_round_trip(broker: Broker, make_transport) 
     await home.subscribe("inx/C1/action")
     await cloud.publish("inx/C1/action", b'{"id": 1}')
     await cloud.publish("inx/C1/other", b"not for home", qos=0)
-    await wait_until(lambda: len(home_rec.messages) == 1)
+    await wait_for(lambda: len(home_rec.messages) == 1)
     assert home_rec.messages == [("inx/C1/action", b'{"id": 1}')]
 
 
@@ -69,7 +62,7 @@ async def test_qos1_publish_returns_only_after_puback(broker: Broker, make_trans
     await listener.connect()
     await listener.subscribe("inx/ping")
     await transport.publish("inx/ping", b"1")
-    await wait_until(lambda: rec.messages == [("inx/ping", b"1")])
+    await wait_for(lambda: rec.messages == [("inx/ping", b"1")])
 
     # A frozen broker never acknowledges: the publish must not report success.
     os.kill(broker.process.pid, signal.SIGSTOP)
@@ -89,7 +82,7 @@ async def test_publish_while_disconnected_raises(broker: Broker, make_transport)
 
     await transport.connect()
     broker.stop()
-    await wait_until(lambda: ConnectionState.INTERRUPTED in rec.states())
+    await wait_for(lambda: ConnectionState.INTERRUPTED in rec.states())
     assert not transport.connected
     assert "lost connection" in (rec.events[-1].reason or "")
     with pytest.raises(TransportError, match="not connected"):
@@ -104,14 +97,14 @@ async def test_reconnects_and_resubscribes_after_broker_restart(
     await home.subscribe("inx/C1/#")
 
     broker.restart()  # persistence is off: the new broker has no session for us
-    await wait_until(lambda: rec.states()[-1] is ConnectionState.CONNECTED and len(rec.events) > 2)
+    await wait_for(lambda: rec.states()[-1] is ConnectionState.CONNECTED and len(rec.events) > 2)
     assert ConnectionState.INTERRUPTED in rec.states()
     assert rec.events[-1].session_present is False
 
     cloud, _ = make_transport(broker, "cloud")
     await cloud.connect()
     await cloud.publish("inx/C1/action", b"after restart")
-    await wait_until(lambda: rec.messages == [("inx/C1/action", b"after restart")])
+    await wait_for(lambda: rec.messages == [("inx/C1/action", b"after restart")])
 
 
 async def test_subscription_made_while_offline_is_applied_on_connect(
@@ -123,7 +116,7 @@ async def test_subscription_made_while_offline_is_applied_on_connect(
     cloud, _ = make_transport(broker, "cloud")
     await cloud.connect()
     await cloud.publish("inx/C1/ping", b"pong")
-    await wait_until(lambda: rec.messages == [("inx/C1/ping", b"pong")])
+    await wait_for(lambda: rec.messages == [("inx/C1/ping", b"pong")])
 
 
 async def test_session_present_keeps_subscriptions_without_resubscribing(
@@ -140,7 +133,7 @@ async def test_session_present_keeps_subscriptions_without_resubscribing(
     cloud, _ = make_transport(broker, "cloud")
     await cloud.connect()
     await cloud.publish("inx/C1/action", b"kept")
-    await wait_until(lambda: ("inx/C1/action", b"kept") in rec.messages)
+    await wait_for(lambda: ("inx/C1/action", b"kept") in rec.messages)
 
 
 async def test_duplicate_client_id_kick_loop_is_diagnosed(broker: Broker, make_transport) -> None:
@@ -149,14 +142,14 @@ async def test_duplicate_client_id_kick_loop_is_diagnosed(broker: Broker, make_t
     await bridge.connect()
     await twin.connect()  # kicks `bridge`; each then reconnects and kicks the other
 
-    await wait_until(lambda: any(e.code == "duplicate_client_id" for e in rec.events))
+    await wait_for(lambda: any(e.code == "duplicate_client_id" for e in rec.events))
     event = next(e for e in rec.events if e.code == "duplicate_client_id")
     assert event.state is ConnectionState.INTERRUPTED
     assert "another client is connected with client id thing-42" in (event.reason or "")
     assert bridge.diagnosis is not None
 
     await twin.disconnect()
-    await wait_until(lambda: bridge.connected)
+    await wait_for(lambda: bridge.connected)
     await bridge.publish("inx/ping", b"alone again")
 
 
@@ -230,7 +223,7 @@ async def test_mutual_tls_with_client_certificate(
     await transport.connect()
     await transport.subscribe("inx/C1/action")
     await transport.publish("inx/C1/action", b"over tls")
-    await wait_until(lambda: rec.messages == [("inx/C1/action", b"over tls")])
+    await wait_for(lambda: rec.messages == [("inx/C1/action", b"over tls")])
 
 
 async def test_tls_with_untrusted_server_certificate(
@@ -301,11 +294,11 @@ async def test_dead_broker_is_detected_by_keepalive(broker: Broker, make_transpo
     await transport.connect()
     os.kill(broker.process.pid, signal.SIGSTOP)  # the link is up but nobody answers
     try:
-        await wait_until(lambda: ConnectionState.INTERRUPTED in rec.states(), timeout=6)
+        await wait_for(lambda: ConnectionState.INTERRUPTED in rec.states(), timeout=6)
         assert not transport.connected
     finally:
         os.kill(broker.process.pid, signal.SIGCONT)
-    await wait_until(lambda: transport.connected, timeout=6)
+    await wait_for(lambda: transport.connected, timeout=6)
 
 
 async def test_publish_awaiting_puback_fails_when_connection_drops(
@@ -340,7 +333,7 @@ async def test_failing_handlers_do_not_break_the_transport(broker: Broker) -> No
         await transport.subscribe("t/1")
         await transport.publish("t/1", b"a")
         await transport.publish("t/1", b"b")
-        await wait_until(lambda: seen == ["t/1", "t/1"])
+        await wait_for(lambda: seen == ["t/1", "t/1"])
         assert transport.connected
     finally:
         await transport.disconnect()
@@ -366,8 +359,8 @@ async def test_works_before_handlers_are_set(broker: Broker) -> None:
         await transport.publish("t/1", b"dropped quietly")
         assert transport.diagnosis is None
         broker.restart()
-        await wait_until(lambda: not transport.connected)
-        await wait_until(lambda: transport.connected)
+        await wait_for(lambda: not transport.connected)
+        await wait_for(lambda: transport.connected)
         await transport.publish("t/1", b"again")
     finally:
         await transport.disconnect()

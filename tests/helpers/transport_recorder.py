@@ -1,20 +1,18 @@
-"""What the transport and cloud-observer tests need: a recorder of callbacks, a waiter,
-and a subscriber to every cloud topic."""
+"""What the transport and cloud-observer tests need: a recorder of callbacks, the
+transports wired to recorders, and a subscriber to every cloud topic."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
-from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, MessageHandler
+from cloud_bridge.transport.base import (
+    CloudTransport,
+    ConnectionEvent,
+    ConnectionState,
+    MessageHandler,
+)
 from cloud_bridge.transport.mqtt import MqttTransport
-
-
-async def wait_until(cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll `cond` every 20 ms until it holds (TimeoutError after `timeout`)."""
-    async with asyncio.timeout(timeout):
-        while not cond():
-            await asyncio.sleep(0.02)
 
 
 async def listen_to_cloud(transport: MqttTransport, on_message: MessageHandler) -> None:
@@ -44,3 +42,25 @@ class Recorder:
 
     def states(self) -> list[ConnectionState]:
         return [e.state for e in self.events]
+
+
+@asynccontextmanager
+async def recorded_transports[T: CloudTransport](
+    build: Callable[..., T],
+) -> AsyncIterator[Callable[..., tuple[T, Recorder]]]:
+    """The transport tests' one set-up: `make(...)` builds a transport with `build(...)`
+    and wires it to a new Recorder; every transport made is disconnected at the end."""
+    made: list[T] = []
+
+    def make(*args: object, **kwargs: object) -> tuple[T, Recorder]:
+        transport = build(*args, **kwargs)
+        recorder = Recorder()
+        transport.set_handlers(recorder.on_message, recorder.on_connection)
+        made.append(transport)
+        return transport, recorder
+
+    try:
+        yield make
+    finally:
+        for transport in made:
+            await transport.disconnect()
