@@ -35,6 +35,7 @@ import uuid
 from aiohttp import WSMsgType, web
 
 from tests.helpers.mosquitto import free_port
+from tests.helpers.polling import wait_for
 
 type JSON = dict[str, Any]
 HA_VERSION = "2025.4.4"
@@ -191,9 +192,7 @@ class FakeHA:
 
     async def wait_for_connections(self, count: int = 1, timeout: float = 5.0) -> None:
         """Wait until `count` authenticated clients are connected."""
-        async with asyncio.timeout(timeout):
-            while self.connection_count < count:
-                await asyncio.sleep(0.01)
+        await wait_for(lambda: self.connection_count >= count, timeout, f"{count} HA clients", 0.01)
 
     # ------------------------------------------------------------- the world
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 import json
@@ -10,6 +9,7 @@ import secrets
 from typing import Any
 
 from devkit.simulator.mqtt_loop import AsyncMqttClient
+from tests.helpers.polling import wait_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +56,11 @@ class Observer:
         self, predicate: Callable[[list[Seen]], bool], timeout: float = 5.0
     ) -> list[Seen]:
         """Wait until predicate(messages) holds; AssertionError with context if not."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate(self.messages):
-            if loop.time() > deadline:
-                tail = [(m.topic, m.payload[:80]) for m in self.messages[-10:]]
-                raise AssertionError(f"condition not met within {timeout}s; last: {tail}")
-            await asyncio.sleep(0.01)
+        try:
+            await wait_for(lambda: predicate(self.messages), timeout, "the messages", 0.01)
+        except AssertionError as err:
+            tail = [(m.topic, m.payload[:80]) for m in self.messages[-10:]]
+            raise AssertionError(f"{err}; last: {tail}") from None
         return self.messages
 
     async def wait_topic(self, topic: str, timeout: float = 5.0, **match: Any) -> Seen:

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from tests.helpers.mosquitto import free_port
+from tests.helpers.polling import wait_for
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element identifier
 
@@ -67,14 +68,9 @@ class Browser:
 
     async def wait_for(self, script: str, *args: Any, timeout: float = 10.0) -> Any:
         """Poll a JavaScript expression (a `return ...` body) until it is truthy."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            value = await self.script(script, *args)
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"page never satisfied: {script}")
-            await asyncio.sleep(0.1)
+        return await wait_for(
+            lambda: self.script(script, *args), timeout, f"the page: {script}", 0.1
+        )
 
     async def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport."""
