@@ -12,6 +12,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .bridge_coordinator import BridgeConfigEntry
 from .bridge_entity import BridgeEntity
+from .payload import as_bool
 
 CLOUD_CONNECTED = BinarySensorEntityDescription(
     key="cloud_connected",
@@ -38,5 +39,4 @@ class BridgeCloudConnected(BridgeEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """`cloud_connected` of the last status."""
-        value = self.coordinator.data.get("cloud_connected")
-        return value if isinstance(value, bool) else None
+        return as_bool(self.coordinator.data.get("cloud_connected"))

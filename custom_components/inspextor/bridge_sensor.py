@@ -22,6 +22,7 @@ from homeassistant.util import dt as dt_util
 from .bridge_api import parse_timestamp
 from .bridge_coordinator import BridgeConfigEntry, BridgeCoordinator
 from .bridge_entity import BridgeEntity
+from .payload import as_number
 
 # The bridge's activation states (cloud_bridge/activation.py); anything else is unknown.
 ACTIVATION_STATES = ["never", "activated", "deregistered", "failed"]
@@ -33,12 +34,8 @@ def _activation(status: dict[str, Any]) -> str | None:
     return state if state in ACTIVATION_STATES else None
 
 
-def _number(value: Any) -> int | float | None:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 def _lane(lane: str) -> Callable[[dict[str, Any]], StateType]:
-    return lambda status: _number((status.get("outbox") or {}).get(lane))
+    return lambda status: as_number((status.get("outbox") or {}).get(lane))
 
 
 def _last_error(status: dict[str, Any]) -> str | None:
@@ -52,7 +49,7 @@ def _last_error_attributes(status: dict[str, Any]) -> dict[str, Any]:
     error = status.get("last_error")
     if not isinstance(error, dict):
         return {"code": None, "at": None}
-    at = _number(error.get("at"))
+    at = as_number(error.get("at"))
     return {
         "code": error.get("code"),
         "at": dt_util.utc_from_timestamp(at).isoformat() if at is not None else None,
@@ -88,7 +85,7 @@ BRIDGE_SENSORS: tuple[BridgeSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        value_fn=lambda status: _number((status.get("ping") or {}).get("last_rtt_ms")),
+        value_fn=lambda status: as_number((status.get("ping") or {}).get("last_rtt_ms")),
     ),
     *(
         BridgeSensorDescription(

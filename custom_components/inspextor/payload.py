@@ -90,8 +90,18 @@ def _is_int(value: object, low: int, high: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
+def as_number(value: object) -> int | float | None:
+    """The value if it is a number (a bool is not), else None: a sensor's state."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return as_number(value) is not None
+
+
+def as_bool(value: object) -> bool | None:
+    """The value if it is a bool, else None: a binary sensor's state."""
+    return value if isinstance(value, bool) else None
 
 
 def valid_status(kind: Kind, capability: str, value: object) -> bool:

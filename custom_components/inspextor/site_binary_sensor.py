@@ -14,12 +14,9 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.helpers.entity import Entity
 
 from .entity import InspextorEntity
+from .payload import as_bool
 from .site import InspextorSite
 from .sitemap import DeviceSpec, Kind
-
-
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +24,7 @@ class InspextorBinarySensorDescription(BinarySensorEntityDescription):
     """A boolean capability and the kinds that have it."""
 
     kinds: frozenset[Kind]
-    value_fn: Callable[[Any], bool | None] = _bool
+    value_fn: Callable[[Any], bool | None] = as_bool
 
 
 BINARY_SENSORS: tuple[InspextorBinarySensorDescription, ...] = (
@@ -41,9 +38,8 @@ BINARY_SENSORS: tuple[InspextorBinarySensorDescription, ...] = (
 
 
 def entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
-    for description in BINARY_SENSORS:
-        if spec.kind in description.kinds:
-            yield InspextorBinarySensor(site, spec, description)
+    """A binary sensor per boolean capability of the device's kind."""
+    return (InspextorBinarySensor(site, spec, d) for d in BINARY_SENSORS if spec.kind in d.kinds)
 
 
 class InspextorBinarySensor(InspextorEntity, BinarySensorEntity):

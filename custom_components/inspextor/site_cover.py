@@ -21,6 +21,7 @@ from .sitemap import DeviceSpec, Kind
 
 
 def entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
+    """The cover of a shade."""
     if spec.kind is Kind.SHADE:
         yield InspextorShade(site, spec)
 

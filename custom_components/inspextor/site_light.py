@@ -19,6 +19,7 @@ FULL_BRIGHTNESS = 255
 
 
 def entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
+    """The light of a `light` or `rgbw_light` device."""
     if spec.kind in (Kind.LIGHT, Kind.RGBW_LIGHT):
         yield InspextorLight(site, spec)
 

@@ -22,12 +22,9 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.typing import StateType
 
 from .entity import InspextorEntity
+from .payload import as_number
 from .site import InspextorSite
 from .sitemap import DeviceSpec, Kind
-
-
-def _number(value: Any) -> StateType:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +32,7 @@ class InspextorSensorDescription(SensorEntityDescription):
     """A sensor capability and the kinds that have it."""
 
     kinds: frozenset[Kind]
-    value_fn: Callable[[Any], StateType] = _number
+    value_fn: Callable[[Any], StateType] = as_number
 
 
 SENSORS: tuple[InspextorSensorDescription, ...] = (
@@ -77,9 +74,8 @@ SENSORS: tuple[InspextorSensorDescription, ...] = (
 
 
 def entities(site: InspextorSite, spec: DeviceSpec) -> Iterable[Entity]:
-    for description in SENSORS:
-        if spec.kind in description.kinds:
-            yield InspextorSensor(site, spec, description)
+    """A sensor per measured capability of the device's kind."""
+    return (InspextorSensor(site, spec, d) for d in SENSORS if spec.kind in d.kinds)
 
 
 class InspextorSensor(InspextorEntity, SensorEntity):
