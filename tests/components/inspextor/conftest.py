@@ -10,44 +10,9 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.inspextor.const import (
-    CONF_BASE_TOPIC,
-    CONF_COMMAND_TIMEOUT,
-    CONF_ENTRY_TYPE,
-    CONF_RETRIES,
-    CONF_SITE_MAP,
-    DOMAIN,
-    ENTRY_TYPE_SITE,
-)
-
 from .bridge_helpers import FakeBridge, bridge_entry
-
-SITE_MAP = """
-subtopics:
-  M: brightness
-devices:
-  kitchen/1:
-    name: Kitchen light
-    kind: light
-    area: Kitchen
-  living/2:
-    name: Living strip
-    kind: rgbw_light
-    subtopics:
-      C: color
-  bedroom/shade:
-    name: Bedroom shade
-    kind: shade
-  hall/pir:
-    name: Hall motion
-    kind: motion
-  garden/steinel:
-    name: Garden
-    kind: steinel
-  lab/o3:
-    name: Lab
-    kind: ozone
-"""
+from .helpers import SITE_MAP, site_entry
+from .snapshot_helpers import SNAPSHOT_SITE_MAP, SnapshotPlatform, snapshot_entities
 
 
 @pytest.fixture
@@ -59,13 +24,7 @@ def site_map() -> str:
 @pytest.fixture
 def mock_config_entry(site_map: str) -> MockConfigEntry:
     """A site entry on base topic `inspextor`."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Home",
-        unique_id="inspextor",
-        data={CONF_ENTRY_TYPE: ENTRY_TYPE_SITE, CONF_BASE_TOPIC: "inspextor"},
-        options={CONF_SITE_MAP: site_map, CONF_COMMAND_TIMEOUT: 3.0, CONF_RETRIES: 2},
-    )
+    return site_entry(site_map)
 
 
 @pytest.fixture
@@ -110,3 +69,15 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     syrupy's wins differs between its versions; named here, both HA versions agree.
     """
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def snapshot_site(
+    hass: HomeAssistant,
+    mqtt_mock: MqttMockHAClient,
+    snapshot: SnapshotAssertion,
+    monkeypatch: pytest.MonkeyPatch,
+) -> SnapshotPlatform:
+    """Snapshot one platform of a site with a device of every kind (SNAPSHOT_SITE_MAP)."""
+    entry = site_entry(SNAPSHOT_SITE_MAP)
+    return lambda platform: snapshot_entities(hass, entry, snapshot, monkeypatch, platform)

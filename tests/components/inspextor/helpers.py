@@ -8,12 +8,60 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
-from pytest_homeassistant_custom_component.common import async_fire_mqtt_message
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
+from custom_components.inspextor.const import (
+    CONF_BASE_TOPIC,
+    CONF_COMMAND_TIMEOUT,
+    CONF_ENTRY_TYPE,
+    CONF_RETRIES,
+    CONF_SITE_MAP,
+    DOMAIN,
+    ENTRY_TYPE_SITE,
+)
 from tests.helpers.polling import wait_for
 
 BASE = "inspextor"
+
+# The test site: one device of every kind.
+SITE_MAP = """
+subtopics:
+  M: brightness
+devices:
+  kitchen/1:
+    name: Kitchen light
+    kind: light
+    area: Kitchen
+  living/2:
+    name: Living strip
+    kind: rgbw_light
+    subtopics:
+      C: color
+  bedroom/shade:
+    name: Bedroom shade
+    kind: shade
+  hall/pir:
+    name: Hall motion
+    kind: motion
+  garden/steinel:
+    name: Garden
+    kind: steinel
+  lab/o3:
+    name: Lab
+    kind: ozone
+"""
+
+
+def site_entry(site_map: str) -> MockConfigEntry:
+    """A site entry on base topic `inspextor` with this site map."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        unique_id="inspextor",
+        data={CONF_ENTRY_TYPE: ENTRY_TYPE_SITE, CONF_BASE_TOPIC: BASE},
+        options={CONF_SITE_MAP: site_map, CONF_COMMAND_TIMEOUT: 3.0, CONF_RETRIES: 2},
+    )
 
 
 def fire_status(

@@ -19,6 +19,7 @@ attributes and device. They are made version-independent in two ways:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +34,10 @@ from syrupy.filters import props
 from custom_components.inspextor.const import DOMAIN, entry_type, is_site_entry
 from custom_components.inspextor.entry_kinds import ENTRY_KINDS
 
-from .helpers import fire_availability, fire_status
+from .helpers import SITE_MAP, fire_availability, fire_status
+
+# Snapshot one platform (a conftest fixture binds the entry).
+type SnapshotPlatform = Callable[[Platform], Awaitable[None]]
 
 # Entity registry fields of HA 2026.x that HA 2025.4 does not have (the serializer of
 # pytest-homeassistant-custom-component already drops `compat_aliases` and
@@ -49,34 +53,12 @@ def version_neutral(*, data: Any, path: Any) -> Any:
     return data
 
 
-# The site map of the snapshots: every kind, no areas (see the module docstring).
-SNAPSHOT_SITE_MAP = """
-subtopics:
-  M: brightness
-devices:
-  kitchen/1:
-    name: Kitchen light
-    kind: light
-    model: Dimmer 300
-    sw_version: "2.1"
-  living/2:
-    name: Living strip
-    kind: rgbw_light
-    subtopics:
-      C: color
-  bedroom/shade:
-    name: Bedroom shade
-    kind: shade
-  hall/pir:
-    name: Hall motion
-    kind: motion
-  garden/steinel:
-    name: Garden
-    kind: steinel
-  lab/o3:
-    name: Lab
-    kind: ozone
-"""
+# The site map of the snapshots: the test site's, with no area (see the module docstring)
+# and the kitchen light's model and firmware instead.
+SNAPSHOT_SITE_MAP = SITE_MAP.replace(
+    "    area: Kitchen\n", '    model: Dimmer 300\n    sw_version: "2.1"\n'
+)
+assert SNAPSHOT_SITE_MAP.count("area:") == 0
 
 # What every device of SNAPSHOT_SITE_MAP reports: path -> subtopic -> value.
 REPORTS: dict[str, dict[str, Any]] = {

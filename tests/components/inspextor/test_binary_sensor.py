@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from homeassistant.const import ATTR_DEVICE_CLASS, STATE_OFF, STATE_ON, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
-from syrupy.assertion import SnapshotAssertion
 
 from .helpers import fire_raw, fire_status
-from .snapshot_helpers import SNAPSHOT_SITE_MAP, snapshot_entities
+from .snapshot_helpers import SnapshotPlatform
 
 
 async def test_motion(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
@@ -46,16 +43,9 @@ async def test_motion_rejects_text(hass: HomeAssistant, init_integration: MockCo
     assert init_integration.runtime_data.states["hall/pir"].malformed == 1
 
 
-@pytest.mark.parametrize("site_map", [pytest.param(SNAPSHOT_SITE_MAP, id="every_kind")])
-async def test_all_entities(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    mock_config_entry: MockConfigEntry,
-    snapshot: SnapshotAssertion,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_all_entities(snapshot_site: SnapshotPlatform) -> None:
     """Every binary sensor of a site with every kind: registry entry, state, device.
 
     Version-independent as snapshot_helpers.py says: no areas, shared fields only.
     """
-    await snapshot_entities(hass, mock_config_entry, snapshot, monkeypatch, Platform.BINARY_SENSOR)
+    await snapshot_site(Platform.BINARY_SENSOR)

@@ -15,13 +15,11 @@ from homeassistant.components.cover import (
 )
 from homeassistant.const import ATTR_DEVICE_CLASS, ATTR_ENTITY_ID, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant, State
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
-from syrupy.assertion import SnapshotAssertion
 
 from .helpers import FakeDevices, fire_status, next_command
-from .snapshot_helpers import SNAPSHOT_SITE_MAP, snapshot_entities
+from .snapshot_helpers import SnapshotPlatform
 
 SHADE = "cover.bedroom_shade"
 PATH = "bedroom/shade"
@@ -109,16 +107,9 @@ async def test_no_restored_position(hass: HomeAssistant, init_integration: MockC
     assert ATTR_CURRENT_POSITION not in _state(hass).attributes
 
 
-@pytest.mark.parametrize("site_map", [pytest.param(SNAPSHOT_SITE_MAP, id="every_kind")])
-async def test_all_entities(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    mock_config_entry: MockConfigEntry,
-    snapshot: SnapshotAssertion,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_all_entities(snapshot_site: SnapshotPlatform) -> None:
     """Every cover (shade) of a site with every kind: registry entry, state, device.
 
     Version-independent as snapshot_helpers.py says: no areas, shared fields only.
     """
-    await snapshot_entities(hass, mock_config_entry, snapshot, monkeypatch, Platform.COVER)
+    await snapshot_site(Platform.COVER)

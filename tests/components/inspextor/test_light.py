@@ -19,13 +19,11 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant
-import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
-from syrupy.assertion import SnapshotAssertion
 
 from .helpers import FakeDevices, fire_status, next_command, published
-from .snapshot_helpers import SNAPSHOT_SITE_MAP, snapshot_entities
+from .snapshot_helpers import SnapshotPlatform
 
 KITCHEN = "light.kitchen_light"
 STRIP = "light.living_strip"
@@ -173,16 +171,9 @@ async def test_malformed_status_keeps_state(
     assert init_integration.runtime_data.states["kitchen/1"].malformed == 2
 
 
-@pytest.mark.parametrize("site_map", [pytest.param(SNAPSHOT_SITE_MAP, id="every_kind")])
-async def test_all_entities(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    mock_config_entry: MockConfigEntry,
-    snapshot: SnapshotAssertion,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_all_entities(snapshot_site: SnapshotPlatform) -> None:
     """Every light of a site with every kind: registry entry, state, device.
 
     Version-independent as snapshot_helpers.py says: no areas, shared fields only.
     """
-    await snapshot_entities(hass, mock_config_entry, snapshot, monkeypatch, Platform.LIGHT)
+    await snapshot_site(Platform.LIGHT)

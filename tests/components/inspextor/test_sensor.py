@@ -12,11 +12,9 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.typing import MqttMockHAClient
-from syrupy.assertion import SnapshotAssertion
 
 from .helpers import fire_availability, fire_raw, fire_status
-from .snapshot_helpers import SNAPSHOT_SITE_MAP, snapshot_entities
+from .snapshot_helpers import SnapshotPlatform
 
 
 @pytest.mark.parametrize(
@@ -108,16 +106,9 @@ async def test_a_reading_rewrites_only_its_own_entity(
     assert hass.states.get("sensor.garden_humidity").state == "unavailable"
 
 
-@pytest.mark.parametrize("site_map", [pytest.param(SNAPSHOT_SITE_MAP, id="every_kind")])
-async def test_all_entities(
-    hass: HomeAssistant,
-    mqtt_mock: MqttMockHAClient,
-    mock_config_entry: MockConfigEntry,
-    snapshot: SnapshotAssertion,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_all_entities(snapshot_site: SnapshotPlatform) -> None:
     """Every sensor of a site with every kind: registry entry, state, device.
 
     Version-independent as snapshot_helpers.py says: no areas, shared fields only.
     """
-    await snapshot_entities(hass, mock_config_entry, snapshot, monkeypatch, Platform.SENSOR)
+    await snapshot_site(Platform.SENSOR)
