@@ -434,7 +434,7 @@ async def test_reader_survives_junk_and_a_failing_handler(
         await wait_for(lambda: len(seen) == 2)
         await client.start()  # starting twice is harmless
         done.set()
-        await wait_for(lambda: client.connect_count == 2)
+        await wait_for(lambda: client.connect_count >= 2, what="the reconnect")  # it may go on
     finally:
         done.set()
         await client.stop()
