@@ -30,7 +30,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
     """Set up an entry of the kind its `entry_type` names, then its kind's platforms."""
     kind = require_kind(entry)
     await kind.async_setup(hass, entry)
-    await hass.config_entries.async_forward_entry_setups(entry, kind.platforms)
+    await hass.config_entries.async_forward_entry_setups(entry, list(kind.platforms))
     if kind.async_started is not None:
         await kind.async_started(hass, entry)
     return True
@@ -38,7 +38,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> boo
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
     """Unload the platforms of the entry's kind."""
-    return await hass.config_entries.async_unload_platforms(entry, require_kind(entry).platforms)
+    return await hass.config_entries.async_unload_platforms(
+        entry, list(require_kind(entry).platforms)
+    )
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
