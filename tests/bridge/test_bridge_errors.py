@@ -3,6 +3,7 @@ as `last_error`, a kick-loop latch that clears, and the log lines of the connect
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from cloud_bridge.bridge import Bridge
 from cloud_bridge.config import parse_options
 from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.base import HAError
+from cloud_bridge.protocol.action_packets import action_packet
+from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.transport.base import ConnectionState, TransportError
 from tests.bridge.bridge_fixtures import wait_for
 from tests.bridge.fakes import FakeCloudTransport, FakeHomeAssistant
@@ -176,3 +179,37 @@ async def test_repeated_connect_failures_are_said_once(
         await bridge.stop()
     said = [r for r in caplog.records if "cannot connect to the cloud" in r.getMessage()]
     assert [r.levelno for r in said] == [logging.WARNING, logging.DEBUG]
+
+
+async def test_one_clock_stamps_records_pings_and_results(tmp_path: Path) -> None:
+    """Every time the bridge writes or decides by comes from the injected clock."""
+    clock = SteppedClock(start=1_900_000_000.0)
+    bridge, transport, ha = make(tmp_path, clock, high_window=0.05)
+    ha.set("light.a", "on")
+    await bridge.start()
+    try:
+        await wait_for(lambda: high_records(transport), what="the light synced")
+        assert {r["ts"] for r in high_records(transport)} == {1_900_000_000.0}
+        await bridge.set_exposure(["light.a"])
+        packet = action_packet(
+            command_id="c1",
+            contract_id="C-7",
+            service="light.turn_on",
+            entity_id="light.a",
+            iat=clock.now - 100,  # 100 s old of 300 by the injected clock
+            ttl=300,
+        )
+        await bridge.commands.handle(json.dumps(packet).encode())
+        results = [json.loads(p) for t, p in transport.published if t == "inx/instance/return"]
+        assert [r["status"] for r in results] == ["accepted", "succeeded"]
+        assert {r["ts"] for r in results} == {1_900_000_000.0}
+        clock.step(301)  # another command issued at the same time: now past its TTL
+        await bridge.commands.handle(json.dumps({**packet, "id": "c2"}).encode())
+        assert json.loads(transport.published[-1][1])["status"] == "expired"
+    finally:
+        await bridge.stop()
+
+
+def high_records(transport: FakeCloudTransport) -> list[dict[str, Any]]:
+    packets = [p for t, p in transport.published if t.endswith("send_sync_query_high")]
+    return [r for p in packets for r in unpack(p) if r["lane"] == "high"]
