@@ -13,6 +13,7 @@ import pytest
 from cloud_bridge.__main__ import exit_code
 from cloud_bridge.bridge import Bridge
 from cloud_bridge.config import parse_options
+from cloud_bridge.error_state import ErrorState, Part
 from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.base import HAError
 from cloud_bridge.protocol.action_packets import action_packet
@@ -213,3 +214,22 @@ async def test_one_clock_stamps_records_pings_and_results(tmp_path: Path) -> Non
 def high_records(transport: FakeCloudTransport) -> list[dict[str, Any]]:
     packets = [p for t, p in transport.published if t.endswith("send_sync_query_high")]
     return [r for p in packets for r in unpack(p) if r["lane"] == "high"]
+
+
+def test_error_state_ranks_parts_and_clears_only_the_given_codes() -> None:
+    clock = SteppedClock(start=100.0)
+    errors = ErrorState(clock)
+    errors.report(Part.ACTIVATION, "refused", "the contract expired")
+    errors.report(Part.STORAGE, "storage_full", "the disk is full")
+    worst = errors.most_severe
+    assert worst is not None
+    assert (worst.part, worst.at) == (Part.STORAGE, 100.0)
+    errors.clear(Part.STORAGE, ("storage_readonly",))  # not that error: it stays
+    assert errors.get(Part.STORAGE) is not None
+    errors.clear(Part.STORAGE)
+    assert errors.get(Part.STORAGE) is None
+    assert errors.as_dict()["activation"] == {
+        "code": "refused",
+        "reason": "the contract expired",
+        "at": 100.0,
+    }
