@@ -47,7 +47,7 @@ def _last_error(status: dict[str, Any]) -> str | None:
 
 # The parts of the bridge that report their own error, most severe first (the bridge's
 # `errors` in /api/status; `last_error` is the first of them that failed).
-BRIDGE_PARTS = ("cloud", "ha", "storage", "activation")
+BRIDGE_PARTS = ("storage", "cloud", "ha", "activation")
 
 
 def _last_error_attributes(status: dict[str, Any]) -> dict[str, Any]:
