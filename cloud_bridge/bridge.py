@@ -50,8 +50,6 @@ class Bridge:
             if serve_api
             else None
         )
-        self.link.on_online = self._came_online
-        self.link.on_offline = self._went_offline
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connect_task: asyncio.Task[None] | None = None
         self.received: dict[str, int] = {}
@@ -121,7 +119,7 @@ class Bridge:
 
     async def stop(self) -> None:
         """Stop everything; what is queued stays in the outbox for the next start."""
-        self.link.stopping = True
+        await self.link.stop()
         await self.ping.stop()
         if self._connect_task is not None:
             self._connect_task.cancel()
@@ -153,17 +151,6 @@ class Bridge:
             self.ping.on_reply(payload)
         else:
             _LOGGER.debug("ignored a message on %s", topic)
-
-    def _came_online(self) -> None:
-        if self._cloud_online(online=True):
-            self._spawn(self.resync(), "resync-cloud")
-
-    def _went_offline(self) -> None:
-        self._cloud_online(online=False)
-
-    def _cloud_online(self, *, online: bool) -> bool:
-        self.sync.set_online(online)
-        return self.scope.cloud_online(online)
 
     # --- actions (also the local API's BridgeControl) -----------------------------------
 

@@ -1,14 +1,17 @@
-"""The bridge's view of its cloud connection: the first connect, online/offline, the
-cloud part's error, the kick-loop latch, and one log line per change."""
+"""The bridge's view of its cloud connection: the first connect, online/offline (the
+sync engine publishes, a full resync follows a reconnect), the cloud part's error, the
+kick-loop latch, and one log line per change."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import logging
+from typing import Any
 
 from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.error_state import ErrorState, Part
+from cloud_bridge.scope_sync import ScopeSync
+from cloud_bridge.sync import SyncEngine
 from cloud_bridge.transport.base import (
     CloudTransport,
     ConnectionEvent,
@@ -32,12 +35,16 @@ class CloudLink:
         self,
         transport: CloudTransport,
         errors: ErrorState,
+        sync: SyncEngine,
+        scope: ScopeSync,
         *,
         where: str,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.transport = transport
         self.errors = errors
+        self.sync = sync
+        self.scope = scope
         self.where = where  # "<endpoint>:<port> as client id <id>", for the log
         self._clock = clock
         self.online = False
@@ -45,8 +52,7 @@ class CloudLink:
         self._ever_connected = False
         self._kicked = False
         self._connected_at: float | None = None
-        self.on_online: Callable[[], None] = lambda: None
-        self.on_offline: Callable[[], None] = lambda: None
+        self._resyncs: set[asyncio.Task[Any]] = set()
 
     async def connect_loop(self) -> None:
         """The first connect, retried with backoff; afterwards the transport reconnects.
@@ -84,7 +90,8 @@ class CloudLink:
         self._kicked = event.code == KICK_CODE
         self.errors.report(Part.CLOUD, event.code or "cloud_disconnected", reason)
         _LOGGER.warning("cloud connection %s: %s", event.state.value, reason)
-        self.on_offline()
+        self.sync.set_online(False)
+        self.scope.cloud_online(False)
 
     def came_online(self, code: str | None) -> None:
         """The connection is up (`code`: a diagnosis the transport still holds)."""
@@ -99,7 +106,18 @@ class CloudLink:
         verb = "reconnected" if self._ever_connected else "connected"
         self._ever_connected = True
         _LOGGER.info("%s to the cloud at %s", verb, self.where)
-        self.on_online()
+        self.sync.set_online(True)
+        if self.scope.cloud_online(True):
+            task = asyncio.create_task(self.scope.resync(), name="resync-cloud")
+            self._resyncs.add(task)
+            task.add_done_callback(self._resyncs.discard)
+
+    async def stop(self) -> None:
+        """No more events matter: a resync under way is cancelled."""
+        self.stopping = True
+        for task in list(self._resyncs):
+            task.cancel()
+        await asyncio.gather(*list(self._resyncs), return_exceptions=True)
 
     @property
     def kick_loop(self) -> bool:

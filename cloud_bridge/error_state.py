@@ -1,9 +1,10 @@
-"""One error per part of the bridge (cloud, Home Assistant, storage, activation).
+"""One error per part of the bridge (storage, cloud, Home Assistant, activation).
 
 A part's error stays until that part reports it is well again, so a problem of one part
 never hides another's: `/api/status` shows every part's error and, as `last_error`, the
-most severe one (parts rank in `Part` order: the cloud first, since nothing reaches it
-while it fails).
+most severe one. Parts rank in `Part` order: storage first (a full disk drops readings, a
+read-only folder holds everything in memory only), then the cloud (nothing reaches it),
+then Home Assistant (nothing to sync or command), then activation.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 class Part(StrEnum):
     """A part of the bridge that can fail, most severe first."""
 
+    STORAGE = "storage"
     CLOUD = "cloud"
     HA = "ha"
-    STORAGE = "storage"
     ACTIVATION = "activation"
 
 

@@ -136,9 +136,9 @@ def build_parts(
     publisher = Publisher(transport, limiter)
     send = publisher.publish
     where = f"{config.endpoint}:{config.port} as client id {config.client_id}"
-    link = CloudLink(transport, errors, where=where, clock=clock)
     sync = sync_engine(config, store, topics, send, errors, clock)
     scope = ScopeSync(ha, store, sync, errors, refresh_delay=scope_refresh_delay)
+    link = CloudLink(transport, errors, sync, scope, where=where, clock=clock)
     ping = PingManager(
         store,
         topics,

@@ -52,6 +52,21 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def _exposure_body(body: bytes) -> list[str] | web.Response:
+    """The entity ids of a PUT /api/exposure body, or the error response."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _error(400, "invalid_json", "the body must be JSON")
+    entities = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(entities, list) or len(entities) > MAX_EXPOSED:
+        return _error(400, "invalid_exposure", '{"entities": [...]} with at most 10000 entity ids')
+    bad = [e for e in entities if not isinstance(e, str) or not _ENTITY_RE.match(e)]
+    if bad:
+        return _error(400, "invalid_entity_id", f"not entity ids: {bad[:5]!r}")
+    return entities
+
+
 def build_app(control: BridgeControl, token: str) -> web.Application:
     """The aiohttp application (served by `LocalAPI`, or by tests directly)."""
     expected = f"Bearer {token}".encode()
@@ -90,19 +105,9 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
         return web.json_response({"entities": await control.get_exposure()})
 
     async def put_exposure(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            return _error(400, "invalid_json", "the body must be JSON")
-        entities = data.get("entities") if isinstance(data, dict) else None
-        if not isinstance(entities, list) or len(entities) > MAX_EXPOSED:
-            return _error(
-                400, "invalid_exposure", '{"entities": [...]} with at most 10000 entity ids'
-            )
-        bad = [e for e in entities if not isinstance(e, str) or not _ENTITY_RE.match(e)]
-        if bad:
-            return _error(400, "invalid_entity_id", f"not entity ids: {bad[:5]!r}")
+        entities = _exposure_body(await request.read())
+        if isinstance(entities, web.Response):
+            return entities
         return web.json_response({"entities": await control.set_exposure(entities)})
 
     app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)

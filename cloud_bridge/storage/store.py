@@ -233,24 +233,7 @@ class Store:
                 fit = self._low_rows_that_fit(conn, [len(row[3]) for row in rows])
                 del rows[fit:], seqs[fit:]
                 last = seqs[-1]
-                conn.executemany(
-                    "INSERT INTO outbox (lane, seq, entity_id, record, created) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-                count = self._low_count + len(rows)
-                dropped = max(0, count - self.low_capacity)
-                if dropped:
-                    conn.execute(
-                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
-                        "WHERE lane = 'low' ORDER BY id LIMIT ?)",
-                        (dropped,),
-                    )
-                    conn.execute(
-                        "INSERT INTO kv (key, value) VALUES ('dropped_low', ?) ON CONFLICT(key)"
-                        " DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
-                        (str(dropped),),
-                    )
+                self._insert_low(conn, rows)
             else:
                 conn.executemany(
                     "INSERT INTO outbox (lane, seq, entity_id, record, created) "
@@ -270,6 +253,25 @@ class Store:
             return seqs
 
         return await self._run(_enqueue)
+
+    def _insert_low(self, conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Append low rows; past the capacity drop the oldest and count them."""
+        conn.executemany(
+            "INSERT INTO outbox (lane, seq, entity_id, record, created) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        dropped = max(0, self._low_count + len(rows) - self.low_capacity)
+        if dropped:
+            conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                "WHERE lane = 'low' ORDER BY id LIMIT ?)",
+                (dropped,),
+            )
+            conn.execute(
+                "INSERT INTO kv (key, value) VALUES ('dropped_low', ?) ON CONFLICT(key)"
+                " DO UPDATE SET value = CAST(value AS INTEGER) + excluded.value",
+                (str(dropped),),
+            )
 
     def _low_rows_that_fit(self, conn: sqlite3.Connection, sizes: Sequence[int]) -> int:
         """How many of the rows (JSON sizes `sizes`, oldest first) fit above the

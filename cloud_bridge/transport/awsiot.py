@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import socket
@@ -21,17 +22,27 @@ from awscrt import mqtt
 from awscrt.exceptions import AwsCrtError
 from awsiot import mqtt_connection_builder
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.transport.base import (
     ConnectionEvent,
     ConnectionState,
     TransportError,
 )
+from cloud_bridge.transport.certs import certificate_problem
 from cloud_bridge.transport.common import RECONNECT_MAX, TransportCore
-from cloud_bridge.transport.diagnosis import Diagnosis, KickLoopDetector, explain_aws_error
+from cloud_bridge.transport.diagnosis import (
+    Diagnosis,
+    KickLoopDetector,
+    explain_aws_error,
+    refused_certificate,
+)
 from cloud_bridge.transport.tls import missing_files
 
 _LOGGER = logging.getLogger(__name__)
 
+# OpenSSL alert names (TLSV1_ALERT_UNKNOWN_CA, SSLV3_ALERT_BAD_CERTIFICATE, ...) that
+# mean the server refused the certificate we presented
+_CERT_ALERTS = ("UNKNOWN_CA", "CERTIFICATE", "ACCESS_DENIED")
 MAX_KEEPALIVE = 60  # AWS allows 30-1200 s; a longer one hides a dead link for minutes
 
 
@@ -72,7 +83,9 @@ class AwsIotTransport(TransportCore):
         ack_timeout: float = 30.0,
         kick_detector: KickLoopDetector | None = None,
         tls_preflight: bool = True,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self._endpoint = endpoint
         self._tls_preflight = tls_preflight
         self._port = port
@@ -166,33 +179,48 @@ class AwsIotTransport(TransportCore):
     # ------------------------------------------------------------------ internals
 
     def _check_server_certificate(self) -> None:
-        """Verify the endpoint's certificate against the CA file with Python's ssl.
+        """One TLS 1.2 handshake with Python's ssl, presenting our certificate, first.
 
-        awscrt (s2n) delays reporting a failed TLS negotiation by 10-30 s ("blinding");
-        one plain handshake first names an untrusted CA or a wrong endpoint at once.
-        Anything other than a verification failure is left for awscrt to report.
+        awscrt (s2n) delays reporting a failed TLS negotiation by 10-30 s ("blinding")
+        and says only "TLS read failure" when the server refuses our certificate; this
+        handshake names an untrusted server (a wrong CA file or endpoint) or a refused
+        device certificate at once. It presents the device certificate, so the broker
+        sees an ordinary client (no "peer did not return a certificate"), and ends with
+        a clean TLS close. Anything else is left for awscrt to report.
         """
-        context = ssl.create_default_context(cafile=self._ca_file)
         try:
-            with (
-                socket.create_connection(
-                    (self._endpoint, self._port), timeout=min(5.0, self._connect_timeout)
-                ) as raw,
-                context.wrap_socket(raw, server_hostname=self._endpoint),
-            ):
-                return
+            context = ssl.create_default_context(cafile=self._ca_file)
+            context.load_cert_chain(self._cert_file, self._key_file)
+            context.maximum_version = ssl.TLSVersion.TLSv1_2  # the refusal comes in-handshake
+        except (OSError, ssl.SSLError, ValueError):
+            return  # the files: _build reports them
+        try:
+            with socket.create_connection(
+                (self._endpoint, self._port), timeout=min(5.0, self._connect_timeout)
+            ) as raw:
+                tls = context.wrap_socket(raw, server_hostname=self._endpoint)
+                tls.unwrap()
         except ssl.SSLCertVerificationError as err:
             raise TransportError(
                 f"TLS failure: the server certificate of {self._endpoint} is not trusted "
                 f"({err.verify_message}); check the CA file and the endpoint name",
                 "tls_error",
             ) from err
+        except ssl.SSLError as err:
+            alert = str(err.reason or "")
+            if "ALERT" in alert and any(word in alert for word in _CERT_ALERTS):
+                diag = refused_certificate(alert)
+                raise TransportError(diag.reason, diag.code) from err
+            return
         except OSError:
             return
 
     def _build(self) -> mqtt.Connection:
         """Check the files, then build the awscrt connection (blocking file I/O)."""
         missing_files(self._files)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        if problem := certificate_problem(self._cert_file, self._key_file, now):
+            raise TransportError(problem.reason, problem.code)
         try:
             connection: mqtt.Connection = mqtt_connection_builder.mtls_from_path(
                 cert_filepath=self._cert_file,

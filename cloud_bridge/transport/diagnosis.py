@@ -123,6 +123,17 @@ _CERT_HINT = (
 )
 
 
+def refused_certificate(alert: str) -> Diagnosis:
+    """The server ended the handshake with an alert about our certificate."""
+    return Diagnosis(
+        "certificate_rejected",
+        f"TLS failure: the server rejected our certificate ({alert.lower().replace('_', ' ')}). "
+        "Check that "
+        "the device certificate is registered and active at the endpoint and signed by a "
+        "CA it trusts, and that it is the certificate of this thing",
+    )
+
+
 def explain_aws_error(name: str, message: str = "") -> Diagnosis:
     """Map an awscrt error name (e.g. AWS_ERROR_MQTT_UNEXPECTED_HANGUP) to a diagnosis."""
     if known := _AWS_ERRORS.get(name):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 import logging
 from pathlib import Path
 import ssl
 
 from cloud_bridge.transport.base import TransportError
+from cloud_bridge.transport.certs import certificate_problem
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class TLSSettings:
         """Build a client context (blocking file I/O: call it from an executor)."""
         self.check_files()
         cert, key = self._client_files()
+        if cert is not None and (problem := certificate_problem(cert, key, datetime.now(UTC))):
+            raise TransportError(problem.reason, problem.code)
         if self.client_cert_optional:
             _LOGGER.info(
                 "TLS to the broker %s",

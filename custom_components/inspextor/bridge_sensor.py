@@ -39,21 +39,36 @@ def _lane(lane: str) -> Callable[[dict[str, Any]], StateType]:
 
 
 def _last_error(status: dict[str, Any]) -> str | None:
-    error = status.get("last_error")
-    if not isinstance(error, dict) or not error.get("reason"):
-        return None
-    return str(error["reason"])[:MAX_STATE_LENGTH]
+    return _reason(status.get("last_error"))
+
+
+# The parts of the bridge that report their own error, most severe first (the bridge's
+# `errors` in /api/status; `last_error` is the first of them that failed).
+BRIDGE_PARTS = ("storage", "cloud", "ha", "activation")
 
 
 def _last_error_attributes(status: dict[str, Any]) -> dict[str, Any]:
     error = status.get("last_error")
+    errors = status.get("errors")
+    parts = {
+        f"{part}_error": _reason(errors.get(part)) if isinstance(errors, dict) else None
+        for part in BRIDGE_PARTS
+    }
     if not isinstance(error, dict):
-        return {"code": None, "at": None}
+        return {"code": None, "at": None, "part": None, **parts}
     at = as_number(error.get("at"))
     return {
         "code": error.get("code"),
         "at": dt_util.utc_from_timestamp(at).isoformat() if at is not None else None,
+        "part": error.get("part") if error.get("part") in BRIDGE_PARTS else None,
+        **parts,
     }
+
+
+def _reason(error: Any) -> str | None:
+    if not isinstance(error, dict) or not error.get("reason"):
+        return None
+    return str(error["reason"])[:MAX_STATE_LENGTH]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ import json
 import logging
 from pathlib import Path
 import signal
+import ssl
 import sys
 
 import aiohttp
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the dev cloud")
     serve.add_argument("--broker", default="127.0.0.1:1883", help="HOST:PORT")
+    serve.add_argument("--ca-file", type=Path, help="TLS to the broker, trusting this CA")
+    serve.add_argument("--cert-file", type=Path, help="client certificate (mutual TLS)")
+    serve.add_argument("--key-file", type=Path, help="its private key")
     serve.add_argument("--db", type=Path, default=Path("devcloud.sqlite3"))
     serve.add_argument("--http-host", default="127.0.0.1")
     serve.add_argument("--http-port", type=int, default=8080)
@@ -58,10 +62,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tls_context(ca: Path | None, cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    """TLS to the broker when a CA is given; mutual TLS with a certificate and key."""
+    if ca is None:
+        if cert is not None or key is not None:
+            raise ValueError("--cert-file and --key-file need --ca-file")
+        return None
+    context = ssl.create_default_context(cafile=str(ca))
+    if cert is not None:
+        context.load_cert_chain(str(cert), str(key) if key is not None else None)
+    return context
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM."""
     host, port = parse_broker(args.broker)
-    cloud = DevCloud(host, port, args.db, args.prefix)
+    try:
+        tls = tls_context(args.ca_file, args.cert_file, args.key_file)
+    except (OSError, ssl.SSLError, ValueError) as err:
+        print(f"cannot use the TLS files: {err}", file=sys.stderr)
+        return 2
+    cloud = DevCloud(host, port, args.db, args.prefix, tls=tls)
     await cloud.start(args.contract)
     runner = web.AppRunner(build_app(cloud))
     await runner.setup()

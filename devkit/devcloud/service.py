@@ -18,6 +18,7 @@ import json
 import logging
 from pathlib import Path
 import secrets
+import ssl
 import time
 from typing import Any
 
@@ -73,11 +74,19 @@ class ContractSpec:
 class DevCloud:
     """The rules and the cloud service on one MQTT connection."""
 
-    def __init__(self, host: str, port: int, db_path: Path | str, prefix: str = DEFAULT_PREFIX):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        db_path: Path | str,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ):
         self.prefix = prefix
         self.store = AsyncStore(db_path)
         self.client = AsyncMqttClient(
-            host, port, f"inx-devcloud-{secrets.token_hex(3)}", self._on_message
+            host, port, f"inx-devcloud-{secrets.token_hex(3)}", self._on_message, tls=tls
         )
         self._listeners: set[asyncio.Queue[JSONDict]] = set()
         self._work: asyncio.Queue[tuple[Handler, bytes]] = asyncio.Queue()

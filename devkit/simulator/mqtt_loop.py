@@ -15,6 +15,7 @@ from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass
 import logging
+import ssl
 import threading
 from typing import Any, cast
 
@@ -52,6 +53,7 @@ class AsyncMqttClient:
         keepalive: int = 30,
         reconnect: bool = True,
         on_connect: Callable[[], None] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -78,6 +80,8 @@ class AsyncMqttClient:
         client.max_queued_messages_set(0)
         if will is not None:
             client.will_set(will.topic, will.payload, will.qos, will.retain)
+        if tls is not None:
+            client.tls_set_context(tls)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
@@ -215,7 +219,13 @@ class AsyncMqttClient:
         self._on_loop(unregister)
 
     def _read(self) -> None:
-        self._client.loop_read()
+        result = self._client.loop_read()
+        # TLS may hold decrypted bytes the selector cannot see: drain them too.
+        while result == mqtt.MQTT_ERR_SUCCESS:
+            sock = self._client.socket()
+            if not isinstance(sock, ssl.SSLSocket) or sock.pending() == 0:
+                break
+            result = self._client.loop_read()
 
     def _write(self) -> None:
         self._client.loop_write()

@@ -294,3 +294,14 @@ async def test_command_without_cloud_broker_is_refused_clearly(
     async with http.post(f"{url}/api/homes/C1/commands", json=body) as response:
         assert response.status == 503
         assert "broker" in (await response.json())["error"]
+
+
+def test_serve_checks_its_tls_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from devkit.devcloud.__main__ import main, tls_context
+
+    db = str(tmp_path / "cloud.db")
+    assert main(["serve", "--cert-file", str(tmp_path / "c.pem"), "--db", db]) == 2
+    assert "--cert-file and --key-file need --ca-file" in capsys.readouterr().err
+    assert main(["serve", "--ca-file", str(tmp_path / "missing-ca.pem"), "--db", db]) == 2
+    assert "cannot use the TLS files" in capsys.readouterr().err
+    assert tls_context(None, None, None) is None

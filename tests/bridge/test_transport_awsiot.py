@@ -12,7 +12,8 @@ import pytest
 
 from cloud_bridge.transport.awsiot import AwsIotTransport
 from cloud_bridge.transport.base import ConnectionEvent, ConnectionState, TransportError
-from tests.helpers.certs import PKI
+from tests.helpers.certs import PKI, foreign_client
+from tests.helpers.clock import SteppedClock
 from tests.helpers.mosquitto import Broker, free_port, running_broker
 from tests.helpers.polling import wait_for
 from tests.helpers.transport_recorder import Recorder, recorded_transports
@@ -96,6 +97,55 @@ async def test_unusable_key_file(broker: Broker, pki: PKI, make, tmp_path: Path)
     with pytest.raises(TransportError) as err:
         await transport.connect()
     assert err.value.code in {"certificate_invalid", "tls_error"}
+
+
+async def test_expired_and_not_yet_valid_certificates_are_named(broker: Broker, make) -> None:
+    """Found by a new user: an expired certificate got only the generic TLS checklist."""
+    later = SteppedClock()
+    later.step(40 * 86400)  # the test certificate is valid 30 days
+    transport, _ = make(broker.port, clock=later)
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "certificate_expired"
+    assert "the device certificate" in str(err.value)
+    assert "expired on " in str(err.value)
+    earlier = SteppedClock()
+    earlier.step(-86400)
+    transport, _ = make(broker.port, clock=earlier)
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "certificate_not_yet_valid"
+    assert "is not yet valid until " in str(err.value)
+
+
+async def test_key_of_another_certificate_is_named(broker: Broker, make, tmp_path: Path) -> None:
+    """Found by a new user: awscrt said only 1033 (AWS_IO_TLS_CTX_ERROR), forever."""
+    _, other_key = foreign_client(tmp_path)
+    transport, _ = make(broker.port, files={"key_file": other_key})
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "certificate_key_mismatch"
+    assert "does not belong to the device certificate" in str(err.value)
+
+
+async def test_a_certificate_the_server_refuses_says_which_side_refused(
+    broker: Broker, make, tmp_path: Path
+) -> None:
+    cert, key = foreign_client(tmp_path)
+    transport, _ = make(broker.port, files={"cert_file": cert, "key_file": key})
+    with pytest.raises(TransportError) as err:
+        await transport.connect()
+    assert err.value.code == "certificate_rejected"
+    assert str(err.value).startswith("TLS failure: the server rejected our certificate")
+
+
+async def test_the_tls_check_presents_our_certificate(broker: Broker, make) -> None:
+    """The broker logged "peer did not return a certificate" on every connect."""
+    transport, _ = make(broker.port)
+    await transport.connect()
+    await transport.disconnect()
+    assert "did not return a certificate" not in broker.log
+    assert "New client connected" in broker.log
 
 
 async def test_bad_endpoint(make) -> None:

@@ -156,3 +156,13 @@ def make_pki(directory: Path | None = None, client_cn: str = "bridge-test") -> P
     _write_key(pki.client_key, client_key)
     _write_cert(pki.other_ca, other_cert)
     return pki
+
+
+def foreign_client(directory: Path, name: str = "foreign") -> tuple[Path, Path]:
+    """A client certificate and key signed by a CA no broker here trusts."""
+    ca_cert, ca_key = _ca("Foreign CA")
+    cert, key = issue(ca_cert, ca_key, name, server=False)
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    _write_cert(cert_path, cert)
+    _write_key(key_path, key)
+    return cert_path, key_path

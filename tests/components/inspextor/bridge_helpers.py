@@ -49,6 +49,7 @@ def healthy_status() -> dict[str, Any]:
         "ping": {"last_rtt_ms": 42.5, "last_success": 1_790_000_000.0},
         "outbox": {"structure": 0, "high": 1, "low": 7, "dropped_low": 3},
         "last_error": None,
+        "errors": {"cloud": None, "ha": None, "storage": None, "activation": None},
         "certificate_expires": None,
         "kick_loop": False,
         "version": "0.3.0",

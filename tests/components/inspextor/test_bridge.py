@@ -93,6 +93,13 @@ async def test_entities_follow_the_status(
         "code": "tls_handshake",
         "reason": "the cloud refused the certificate",
         "at": 1_790_000_000.0,
+        "part": "cloud",
+    }
+    bridge.status["errors"] = {
+        "cloud": bridge.status["last_error"],
+        "ha": {"code": "ha_cannot_connect", "reason": "Home Assistant: away", "at": 1.0},
+        "storage": None,
+        "activation": None,
     }
     await _poll(hass, freezer)
     assert _state(hass, CONNECTED) == STATE_OFF
@@ -108,6 +115,11 @@ async def test_entities_follow_the_status(
     assert device.sw_version == "0.4.0"  # the add-on was upgraded
     assert error.attributes["code"] == "tls_handshake"
     assert error.attributes["at"] == "2026-09-21T14:13:20+00:00"
+    # every failing part is shown, not only the most severe
+    assert error.attributes["part"] == "cloud"
+    assert error.attributes["cloud_error"] == "the cloud refused the certificate"
+    assert error.attributes["ha_error"] == "Home Assistant: away"
+    assert error.attributes["storage_error"] is None
 
 
 async def test_odd_values_are_unknown(
