@@ -5,12 +5,13 @@ from __future__ import annotations
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_UNIT_OF_MEASUREMENT,
-    CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
     STATE_UNKNOWN,
 )
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.inspextor.compat import MICROGRAMS_PER_CUBIC_METER
 
 from .helpers import fire_availability, fire_raw, fire_status
 
@@ -43,7 +44,7 @@ from .helpers import fire_availability, fire_raw, fire_status
             "ozone",
             "61.2",
             "61.2",
-            CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
+            MICROGRAMS_PER_CUBIC_METER,
             "ozone",
         ),
     ],
