@@ -16,6 +16,7 @@
 # Usage: scripts/bootstrap_current_ha.sh           set up or check
 #        scripts/bootstrap_current_ha.sh --record  resolve python3.14 and pip's wheel
 #                                                  anew from sid, rewrite the checksums
+# INSPEXTOR_PYTHON314=python3.14 skips the sid packages and uses that Python (hosted CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,6 +43,11 @@ if [ "$RECORD" = 0 ] && [ -x "$VENV/bin/hass" ] && [ "$(cat "$VENV/.bootstrap.sh
   log "ready: $("$VENV/bin/python" --version), homeassistant $("$VENV/bin/python" -c 'from homeassistant.const import __version__; print(__version__)')"
   exit 0
 fi
+if [ -n "${INSPEXTOR_PYTHON314:-}" ]; then
+  # Where a Python 3.14 already exists (hosted CI's setup-python): use it, fetch nothing.
+  PY=$(command -v "$INSPEXTOR_PYTHON314") || die "INSPEXTOR_PYTHON314=$INSPEXTOR_PYTHON314 is not a command"
+  log "using $PY (INSPEXTOR_PYTHON314) instead of Debian sid's packages"
+else
 [ "$(uname -m)" = x86_64 ] || die "only x86_64 is supported (the checksums are for amd64 packages)"
 
 need_tool() {
@@ -128,12 +134,19 @@ if [ "$(cat "$PYDIR/.unpacked" 2>/dev/null)" != "$UNPACKED" ] || ! "$PY" -c 'imp
 fi
 "$PY" -c 'import ssl, sqlite3, ctypes, lzma, bz2, zlib, readline, uuid, zoneinfo' \
   || die "the unpacked Python 3.14 does not run or misses a standard module"
+fi
 
 if [ ! -x "$VENV/bin/python" ]; then
-  log "creating $VENV ($("$PY" --version)), pip from sid's wheel"
-  "$PY" -m venv --without-pip "$VENV"
-  WHEEL=$(ls "$PREFIX"/usr/share/python-wheels/pip-*.whl | head -1)
-  "$VENV/bin/python" "$WHEEL/pip" install -q --no-index --no-deps "$WHEEL" || die "installing pip from $WHEEL failed"
+  WHEEL=$(ls "$PREFIX"/usr/share/python-wheels/pip-*.whl 2>/dev/null | head -1 || true)
+  if [ -n "$WHEEL" ] && [ -z "${INSPEXTOR_PYTHON314:-}" ]; then
+    # Debian's Python has no ensurepip: pip comes from sid's own pip wheel.
+    log "creating $VENV ($("$PY" --version)), pip from sid's wheel"
+    "$PY" -m venv --without-pip "$VENV"
+    "$VENV/bin/python" "$WHEEL/pip" install -q --no-index --no-deps "$WHEEL" || die "installing pip from $WHEEL failed"
+  else
+    log "creating $VENV ($("$PY" --version))"
+    "$PY" -m venv "$VENV" || die "$PY -m venv failed"
+  fi
 fi
 # uv as scripts/bootstrap.sh installs it; without it, the same uv into this venv by pip.
 UV=$(command -v uv || echo "$HOME/.local/bin/uv")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 import re
+from typing import Any
 
 from homeassistant import const
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.inspextor import compat
 
 from .helpers import find_device
 
@@ -133,3 +137,21 @@ async def test_setup_reports_no_deprecated_use(
         else const.CONCENTRATION_MICROGRAMS_PER_CUBIC_METER
     )
     assert unit.attributes["unit_of_measurement"] == expected
+
+
+@pytest.mark.parametrize(
+    ("has_id", "parent_id", "expected"),
+    [
+        (True, "hub-id", {"via_device_id": "hub-id"}),
+        (True, None, {"via_device": ("inspextor", "hub")}),
+        (False, "hub-id", {"via_device": ("inspextor", "hub")}),
+    ],
+)
+def test_parent_link_by_id_where_ha_has_it(
+    monkeypatch: pytest.MonkeyPatch, has_id: bool, parent_id: str | None, expected: dict[str, Any]
+) -> None:
+    """HA 2026 gets the parent's device id; 2025.4 (or no id yet) the parent's identifier."""
+    monkeypatch.setattr(compat, "HAS_VIA_DEVICE_ID", has_id)
+    info = DeviceInfo(identifiers={("inspextor", "hub:x")})
+    compat.set_via_device(info, ("inspextor", "hub"), parent_id)
+    assert {k: v for k, v in info.items() if k != "identifiers"} == expected
