@@ -1,11 +1,19 @@
 # The two commands a new user needs: `make demo` and `make test`. Both bootstrap.
-.PHONY: bootstrap test lint demo bench lock clean
+.PHONY: bootstrap bootstrap-current test test-current lint demo bench lock lock-current clean
 
 bootstrap:
 	scripts/bootstrap.sh
 
 test:
 	scripts/test.sh
+
+# Python 3.14 + Home Assistant 2026.x (.py314/, .venv-current/), what users run today.
+bootstrap-current:
+	scripts/bootstrap_current_ha.sh
+
+# The integration suite on HA 2026.x alone (make test runs it beside the 2025.4 run).
+test-current: bootstrap-current
+	.venv-current/bin/python -m pytest tests/components -p no:cacheprovider -q
 
 lint: bootstrap
 	.venv/bin/python -m ruff check . && .venv/bin/python -m ruff format --check . && .venv/bin/python -m mypy
@@ -20,5 +28,9 @@ bench:
 lock:
 	uv pip compile -q -p .venv/bin/python requirements/direct.txt -o requirements/lock.txt
 
+# Re-resolve requirements/direct-current-ha.txt into requirements/lock-current-ha.txt.
+lock-current: bootstrap-current
+	uv pip compile -q -p .venv-current/bin/python requirements/direct-current-ha.txt -o requirements/lock-current-ha.txt
+
 clean:
-	rm -rf .venv .venv-tools .mypy_cache .ruff_cache .coverage* .demo
+	rm -rf .venv .venv-tools .venv-current .py314 .mypy_cache .ruff_cache .coverage* .demo

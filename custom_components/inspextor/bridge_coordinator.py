@@ -104,7 +104,8 @@ class BridgeCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     def _update_sw_version(self, version: Any) -> None:
         """The add-on was upgraded: the device shows the new version."""
         devices = dr.async_get(self.hass)
-        device = devices.async_get_device(identifiers={(DOMAIN, self.identifier)})
+        own = dr.async_entries_for_config_entry(devices, self.config_entry.entry_id)
+        device = next((d for d in own if (DOMAIN, self.identifier) in d.identifiers), None)
         if device is not None and version is not None and device.sw_version != str(version):
             devices.async_update_device(device.id, sw_version=str(version))
 

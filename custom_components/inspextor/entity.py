@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -9,8 +10,10 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, EntityPlatform
+from homeassistant.util import slugify
 
+from .compat import set_via_device
 from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
 from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec
@@ -25,8 +28,8 @@ def device_info(site: InspextorSite, spec: DeviceSpec) -> DeviceInfo:
         manufacturer=MANUFACTURER,
         model=spec.model or spec.kind.value,
         name=spec.name,
-        via_device=(DOMAIN, site.base),
     )
+    set_via_device(info, (DOMAIN, site.base), site.hub_device_id)
     if spec.area:
         info["suggested_area"] = spec.area
     if spec.sw_version:
@@ -80,6 +83,26 @@ class InspextorEntity(Entity):
         self._capability = capability
         self._attr_unique_id = f"{site.base}:{spec.path}:{capability}"
         self._attr_device_info = device_info(site, spec)
+
+    def add_to_platform_start(
+        self,
+        hass: HomeAssistant,
+        platform: EntityPlatform,
+        parallel_updates: asyncio.Semaphore | None,
+    ) -> None:
+        """Keep the area out of new entity ids when the device's name already starts with it.
+
+        HA 2026 builds new ids from area, device and entity name: "Kitchen light" in
+        area Kitchen would become `light.kitchen_kitchen_light`. Suggesting the id HA
+        2025 gives (`light.kitchen_light`) keeps ids the same on both; other devices
+        get HA's own ids. Ids already in the registry never change.
+        """
+        super().add_to_platform_start(hass, platform, parallel_updates)
+        area, device = self.spec.area, self.spec.name
+        suggested: str | None = self.entity_id  # None unless something set it
+        if suggested is None and area and f"{device.casefold()} ".startswith(f"{area.casefold()} "):
+            own = name if isinstance(name := self.name, str) else None  # None: the device's
+            self.entity_id = f"{platform.domain}.{slugify(' '.join(filter(None, (device, own))))}"
 
     async def async_added_to_hass(self) -> None:
         """Listen to the device's availability and to the capabilities it shows."""

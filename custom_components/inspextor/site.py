@@ -65,6 +65,7 @@ class InspextorSite:
         self.states: dict[str, DeviceState] = {path: DeviceState() for path in self.devices}
         self.commands = CommandTracker(hass, self._publish, self._command_changed, timeout, retries)
         self.options: dict[str, Any] = {}  # the entry options this site runs with
+        self.hub_device_id: str | None = None  # the site's hub device in the registry
         self.ignored_messages = 0
         self.resync = Resync(hass, base, self._publish_in_background)
         self._listeners: dict[str, list[tuple[CALLBACK_TYPE, frozenset[str] | None]]] = {}

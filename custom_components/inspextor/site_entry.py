@@ -44,13 +44,14 @@ async def async_setup_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:
     )
     site.options = dict(entry.options)
     entry.runtime_data = site
-    dr.async_get(hass).async_get_or_create(
+    hub = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
         identifiers={(DOMAIN, base)},
         manufacturer=MANUFACTURER,
         model="Site",
         name=entry.title,
     )
+    site.hub_device_id = hub.id  # HA 2026 links the site's devices to it by id
 
 
 async def async_start_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:

@@ -12,15 +12,11 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import (
-    CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
-    LIGHT_LUX,
-    PERCENTAGE,
-    UnitOfTemperature,
-)
+from homeassistant.const import LIGHT_LUX, PERCENTAGE, UnitOfTemperature
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.typing import StateType
 
+from .compat import MICROGRAMS_PER_CUBIC_METER
 from .entity import InspextorEntity
 from .payload import as_number
 from .site import InspextorSite
@@ -66,7 +62,7 @@ SENSORS: tuple[InspextorSensorDescription, ...] = (
         key="ozone",
         translation_key="ozone",
         device_class=SensorDeviceClass.OZONE,
-        native_unit_of_measurement=CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
+        native_unit_of_measurement=MICROGRAMS_PER_CUBIC_METER,
         state_class=SensorStateClass.MEASUREMENT,
         kinds=frozenset({Kind.OZONE}),
     ),

@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import asdict, dataclass
 import json
 import logging
+import os
 from pathlib import Path
 import secrets
 import shutil
@@ -25,6 +26,10 @@ from devkit.devstack.procs import ManagedProcess
 _LOGGER = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Which Home Assistant runs: DEVSTACK_HASS names a `hass` executable (the end-to-end smoke
+# on HA 2026.x uses .venv-current/bin/hass); else the one beside this Python. Not an
+# INSPEXTOR_* name: the bridge reads those as its options.
+HASS_ENV = "DEVSTACK_HASS"
 CREDENTIALS_FILE = "inspextor-demo-credentials.json"
 
 _CONFIGURATION = """\
@@ -55,6 +60,37 @@ logger:
     custom_components.inspextor: {log_level}
     homeassistant.components.mqtt: warning
 """
+
+
+def hass_executable() -> str:
+    """The `hass` to start: $DEVSTACK_HASS, else the one installed beside this Python."""
+    return os.environ.get(HASS_ENV) or str(Path(sys.executable).with_name("hass"))
+
+
+def section_defaults(data_schema: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the frontend submits for a form's collapsed sections the user leaves closed.
+
+    HA 2026's MQTT broker step has a required `other_settings` section; 2025.4 has none.
+    As the frontend does: a field's default, else `False` for a required boolean and the
+    first option of a required select.
+    """
+    filled: dict[str, Any] = {}
+    for field in data_schema:
+        if field.get("type") != "expandable":
+            continue
+        values: dict[str, Any] = {}
+        for sub in field.get("schema", []):
+            selector = sub.get("selector") or {}
+            options = (selector.get("select") or {}).get("options") or []
+            if "default" in sub:
+                values[sub["name"]] = sub["default"]
+            elif sub.get("required") and "boolean" in selector:
+                values[sub["name"]] = False
+            elif sub.get("required") and options:
+                first = options[0]
+                values[sub["name"]] = first["value"] if isinstance(first, dict) else first
+        filled[field["name"]] = values
+    return filled
 
 
 class HassError(RuntimeError):
@@ -129,7 +165,7 @@ class HassInstance:
         self.prepare()
         self.process = ManagedProcess(
             "hass",
-            [str(Path(sys.executable).with_name("hass")), "-c", str(self.config_dir), "--skip-pip"],
+            [hass_executable(), "-c", str(self.config_dir), "--skip-pip"],
             self.log_file,
         )
         await self.process.start()
@@ -245,8 +281,9 @@ class HassInstance:
                     raise HassError(f"{path} refused the input: {result['errors']}")
                 if result.get("type") not in ("form", "menu"):
                     break
+                form = section_defaults(result.get("data_schema") or [])
                 result = await self._post_json(
-                    session, f"{path}/{result['flow_id']}", user_input, token
+                    session, f"{path}/{result['flow_id']}", form | user_input, token
                 )
         if result.get("type") != "create_entry":
             raise HassError(f"{path} did not finish: {result}")

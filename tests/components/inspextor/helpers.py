@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.components import mqtt
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
@@ -157,3 +158,17 @@ class FakeDevices:
             fire_availability(self.hass, path, True)
             for subtopic, value in statuses.items():
                 fire_status(self.hass, path, subtopic, value)
+
+
+def find_device(hass: HomeAssistant, identifier: str) -> dr.DeviceEntry | None:
+    """The InspeXtor device with `identifier`, looked up through its config entries.
+
+    `DeviceRegistry.async_get_device` is deprecated in HA 2026 (and raises when a test
+    calls it); walking the entries' devices works on both versions.
+    """
+    registry = dr.async_get(hass)
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+            if (DOMAIN, identifier) in device.identifiers:
+                return device
+    return None

@@ -11,9 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 
-from custom_components.inspextor.const import DOMAIN
-
-from .helpers import fire_availability, fire_raw, fire_status, published
+from .helpers import find_device, fire_availability, fire_raw, fire_status, published
 
 
 def _announce(hass: HomeAssistant, path: str, **fields: object) -> None:
@@ -52,7 +50,7 @@ async def test_announced_device_added_live(
     state = hass.states.get("sensor.porch_temperature")
     assert state is not None
     assert state.state == "12.5"
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:porch/s")})
+    device = find_device(hass, "inspextor:porch/s")
     assert device is not None
     assert (device.model, device.sw_version, device.area_id) == ("IS 3360", "2.1", "porch")
     # The same announcement again (retained, after a reconnect) adds nothing.

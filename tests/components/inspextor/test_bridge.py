@@ -9,7 +9,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
@@ -18,6 +18,7 @@ from custom_components.inspextor import async_remove_config_entry_device
 from custom_components.inspextor.const import DOMAIN
 
 from .bridge_helpers import BRIDGE_ID, FakeBridge, bridge_entry
+from .helpers import find_device
 from .snapshot_helpers import snapshot_entities
 
 CONNECTED = "binary_sensor.inspextor_cloud_bridge_cloud_connected"
@@ -46,7 +47,7 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
 
 async def test_device_and_entities(hass: HomeAssistant, init_bridge: MockConfigEntry) -> None:
     """One device named after the bridge; its status as states."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    device = find_device(hass, BRIDGE_ID)
     assert device is not None
     assert device.name == "InspeXtor cloud bridge"
     assert device.sw_version == "0.3.0"
@@ -110,7 +111,7 @@ async def test_entities_follow_the_status(
     assert _state(hass, DROPPED) == "9"
     error = hass.states.get(LAST_ERROR)
     assert error.state == "the cloud refused the certificate"
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    device = find_device(hass, BRIDGE_ID)
     assert device is not None
     assert device.sw_version == "0.4.0"  # the add-on was upgraded
     assert error.attributes["code"] == "tls_handshake"
@@ -235,7 +236,7 @@ async def test_bridge_device_cannot_be_removed(
     hass: HomeAssistant, init_bridge: MockConfigEntry
 ) -> None:
     """The bridge's device lives as long as its entry."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    device = find_device(hass, BRIDGE_ID)
     assert device is not None
     assert not await async_remove_config_entry_device(hass, init_bridge, device)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -13,9 +12,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.inspextor.const import DOMAIN
-
 from .bridge_helpers import BRIDGE_ID, TOKEN, FakeBridge
+from .helpers import find_device
 
 
 async def test_entry_diagnostics_redact_the_token(
@@ -31,6 +29,6 @@ async def test_entry_diagnostics_redact_the_token(
     assert result["entry"]["data"]["host"] == "127.0.0.1"
     assert result["status"] == bridge.status
     assert result["last_update_success"] is True
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, BRIDGE_ID)})
+    device = find_device(hass, BRIDGE_ID)
     assert device is not None
     assert await get_diagnostics_for_device(hass, hass_client, init_bridge, device) == result

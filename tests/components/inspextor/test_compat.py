@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 import re
+from typing import Any
 
+from homeassistant import const
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.inspextor import compat
+
+from .helpers import find_device
 
 SOURCE = Path(__file__).parents[3] / "custom_components" / "inspextor"
 
@@ -23,14 +32,27 @@ FORBIDDEN: dict[str, re.Pattern[str]] = {
     "ATTR_COLOR_TEMP (mireds)": re.compile(r"\bATTR_COLOR_TEMP\b"),
     "ATTR_MIN_MIREDS/ATTR_MAX_MIREDS": re.compile(r"\bATTR_(MIN|MAX)_MIREDS\b"),
     "color_temp / mireds": re.compile(r"color_temp(?!_kelvin)\b|mireds", re.IGNORECASE),
-    "µg/m³ literal": re.compile(r"µg/m³|\\u00b5g/m\\u00b3"),
+    "µg/m³ literal": re.compile(r"[µμ]g/m³|\\u00b5g/m\\u00b3|\\u03bcg/m\\u00b3"),
     "hassio discovery import": re.compile(r"homeassistant\.components\.hassio\b"),
+    # Deprecated in 2026.x, removal announced for 2027.8 (pass today, break then):
+    "DeviceRegistry.async_get_device": re.compile(r"\.async_get_device\("),
 }
 
+# Deprecated in 2026.x (removal 2027.8) but the only spelling 2025.4 has: allowed only in
+# compat.py, which picks the new one where it exists.
+DEPRECATED: dict[str, re.Pattern[str]] = {
+    "DeviceInfo via_device (use via_device_id)": re.compile(r"\bvia_device\b"),
+    "CONCENTRATION_MICROGRAMS_PER_CUBIC_METER (use UnitOfDensity)": re.compile(
+        r"\bCONCENTRATION_MICROGRAMS_PER_CUBIC_METER\b"
+    ),
+}
+COMPAT_MODULE = "compat.py"
 
-def scan(text: str) -> list[str]:
-    """Names of the forbidden APIs `text` uses."""
-    return [name for name, pattern in FORBIDDEN.items() if pattern.search(text)]
+
+def scan(text: str, *, compat: bool = False) -> list[str]:
+    """Names of the forbidden APIs `text` uses (`compat`: the deprecated ones may appear)."""
+    rules = FORBIDDEN if compat else FORBIDDEN | DEPRECATED
+    return [name for name, pattern in rules.items() if pattern.search(text)]
 
 
 BAD_SNIPPET = """
@@ -45,26 +67,33 @@ from homeassistant.components.light import ATTR_COLOR_TEMP, ATTR_MIN_MIREDS, ATT
 self._attr_color_temp = 300
 unit = "µg/m³"
 from homeassistant.components.hassio import HassioServiceInfo
+device = registry.async_get_device(identifiers={(DOMAIN, "x")})
+info = DeviceInfo(identifiers={(DOMAIN, "x")}, via_device=(DOMAIN, "hub"))
+unit = CONCENTRATION_MICROGRAMS_PER_CUBIC_METER
 """
 
 GOOD_SNIPPET = """
 from homeassistant.components.light import ATTR_COLOR_TEMP_KELVIN
 info["suggested_area"] = "Kitchen"
-unit = CONCENTRATION_MICROGRAMS_PER_CUBIC_METER
+unit = UnitOfDensity.MICROGRAMS_PER_CUBIC_METER
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+device = registry.async_get_device_by_identifier((DOMAIN, "x"), entry.entry_id)
+devices = dr.async_entries_for_config_entry(registry, entry.entry_id)
+info["via_device_id"] = hub.id
 """
 
 
 def test_scanner_finds_every_forbidden_api() -> None:
     """The scanner is able to fail: each rule hits the bad snippet."""
-    assert scan(BAD_SNIPPET) == list(FORBIDDEN)
+    assert scan(BAD_SNIPPET) == list(FORBIDDEN | DEPRECATED)
     for line in BAD_SNIPPET.strip().splitlines():
         assert scan(line), line
+    assert scan(BAD_SNIPPET, compat=True) == list(FORBIDDEN)
 
 
 def test_scanner_allows_the_replacements() -> None:
-    """Kelvin, DeviceInfo's suggested_area key, the constant and service_info pass."""
+    """Kelvin, suggested_area, UnitOfDensity, service_info and the device lookups pass."""
     assert scan(GOOD_SNIPPET) == []
 
 
@@ -79,5 +108,50 @@ def test_source_found() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_source_is_compatible(path: Path) -> None:
-    """No file of the integration uses an API missing in 2025.4 or removed in 2026.x."""
-    assert scan(path.read_text(encoding="utf-8")) == []
+    """No file uses an API missing in 2025.4, removed in 2026.x or deprecated in 2026.x.
+
+    Only compat.py may name a deprecated API, as the fallback for 2025.4.
+    """
+    assert scan(path.read_text(encoding="utf-8"), compat=path.name == COMPAT_MODULE) == []
+
+
+async def test_setup_reports_no_deprecated_use(
+    hass: HomeAssistant, init_integration: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Setting up a site makes HA report no deprecated use (2026 logs `via_device` ones).
+
+    The devices hang below the site's hub device on both versions.
+    """
+    hub = find_device(hass, "inspextor")
+    kitchen = find_device(hass, "inspextor:kitchen/1")
+    assert hub is not None
+    assert kitchen is not None
+    assert kitchen.via_device_id == hub.id
+    assert [r.getMessage() for r in caplog.records if "deprecat" in r.getMessage().lower()] == []
+    unit = hass.states.get("sensor.lab_ozone")
+    assert unit is not None
+    density = getattr(const, "UnitOfDensity", None)
+    expected = (
+        density.MICROGRAMS_PER_CUBIC_METER
+        if density is not None
+        else const.CONCENTRATION_MICROGRAMS_PER_CUBIC_METER
+    )
+    assert unit.attributes["unit_of_measurement"] == expected
+
+
+@pytest.mark.parametrize(
+    ("has_id", "parent_id", "expected"),
+    [
+        (True, "hub-id", {"via_device_id": "hub-id"}),
+        (True, None, {"via_device": ("inspextor", "hub")}),
+        (False, "hub-id", {"via_device": ("inspextor", "hub")}),
+    ],
+)
+def test_parent_link_by_id_where_ha_has_it(
+    monkeypatch: pytest.MonkeyPatch, has_id: bool, parent_id: str | None, expected: dict[str, Any]
+) -> None:
+    """HA 2026 gets the parent's device id; 2025.4 (or no id yet) the parent's identifier."""
+    monkeypatch.setattr(compat, "HAS_VIA_DEVICE_ID", has_id)
+    info = DeviceInfo(identifiers={("inspextor", "hub:x")})
+    compat.set_via_device(info, ("inspextor", "hub"), parent_id)
+    assert {k: v for k, v in info.items() if k != "identifiers"} == expected

@@ -25,6 +25,8 @@ from custom_components.inspextor.const import (
     DOMAIN,
 )
 
+from .helpers import find_device
+
 GOOD_MAP = "devices:\n  b5ea3f/42:\n    name: Kitchen light\n    kind: light\n"
 
 
@@ -212,8 +214,8 @@ async def test_reconfigure_moves_base_topic(
     assert light is not None
     assert light.unique_id == "holiday:kitchen/1:brightness"
     assert light.name == "My kitchen"
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "holiday:kitchen/1")})
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "holiday")})
+    assert find_device(hass, "holiday:kitchen/1")
+    assert find_device(hass, "holiday")
     assert init_integration.runtime_data.base == "holiday"
 
 

@@ -23,7 +23,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.inspextor.const import DOMAIN
 
-from .helpers import fire_raw, fire_status, next_command
+from .helpers import find_device, fire_raw, fire_status, next_command
 
 
 async def _make_history(hass: HomeAssistant, mqtt_mock: MqttMockHAClient) -> None:
@@ -88,13 +88,13 @@ async def test_device_diagnostics(
 ) -> None:
     """A device's own state; the hub device shows the site."""
     await _make_history(hass, mqtt_mock)
-    kitchen = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:kitchen/1")})
+    kitchen = find_device(hass, "inspextor:kitchen/1")
     assert kitchen is not None
     diagnostics = await get_diagnostics_for_device(hass, hass_client, init_integration, kitchen)
     assert diagnostics == snapshot
     assert diagnostics["malformed"] == 1
     assert diagnostics["name"] == "**REDACTED**"
-    hub = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor")})
+    hub = find_device(hass, "inspextor")
     assert hub is not None
     site = await get_diagnostics_for_device(hass, hass_client, init_integration, hub)
     assert site["counters"]["failures"] == 1

@@ -13,7 +13,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.inspextor.const import CONF_ENTRY_TYPE, DOMAIN
 
-from .helpers import fire_raw, fire_status
+from .helpers import find_device, fire_raw, fire_status
 from .snapshot_helpers import device_fields
 
 
@@ -43,8 +43,8 @@ async def test_setup_creates_entities_and_devices(
     light = entity_registry.async_get("light.kitchen_light")
     assert light is not None
     assert light.unique_id == "inspextor:kitchen/1:brightness"
-    hub = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor")})
-    kitchen = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:kitchen/1")})
+    hub = find_device(hass, "inspextor")
+    kitchen = find_device(hass, "inspextor:kitchen/1")
     assert hub is not None
     assert kitchen is not None
     assert kitchen.via_device_id == hub.id
@@ -128,16 +128,25 @@ async def test_remove_device(
         '{"name": "Attic", "kind": "light"}',
     )
     await hass.async_block_till_done()
-    attic = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:attic/7")})
-    kitchen = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:kitchen/1")})
-    hub = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor")})
+    attic = find_device(hass, "inspextor:attic/7")
+    kitchen = find_device(hass, "inspextor:kitchen/1")
+    hub = find_device(hass, "inspextor")
     assert attic
     assert kitchen
     assert hub
     client = await hass_ws_client(hass)
 
     async def remove(device_id: str) -> bool:
-        response = await client.remove_device(device_id, init_integration.entry_id)
+        # The UI's "delete device" on an entry; the command both HA versions serve (the
+        # plugin's remove_device helper sends different commands in 2025.4 and 2026.x).
+        await client.send_json_auto_id(
+            {
+                "type": "config/device_registry/remove_config_entry",
+                "config_entry_id": init_integration.entry_id,
+                "device_id": device_id,
+            }
+        )
+        response = await client.receive_json()
         return bool(response["success"])
 
     assert not await remove(kitchen.id)  # still in the site map
@@ -146,7 +155,7 @@ async def test_remove_device(
     fire_raw(hass, "inspextor/attic/7/announce", b"")  # the device cleared its announcement
     await hass.async_block_till_done()
     assert await remove(attic.id)
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:attic/7")}) is None
+    assert find_device(hass, "inspextor:attic/7") is None
     assert "attic/7" not in init_integration.runtime_data.devices
 
 

@@ -90,11 +90,12 @@ async def test_ask_repeated_until_heard(
     deliver = mqtt_client_mock.publish.side_effect
     lost: list[str] = []
 
-    def broker(topic: str, payload: Any, qos: int = 0, retain: bool = False) -> Any:
+    # HA 2026's client also passes MQTT v5 properties: hand on whatever else it gives.
+    def broker(topic: str, payload: Any, *args: Any) -> Any:
         if topic == "inspextor/ask" and len(lost) < 2:
             lost.append(payload)
-            return deliver("elsewhere/ask", payload, qos, retain)  # nobody hears it
-        return deliver(topic, payload, qos, retain)
+            return deliver("elsewhere/ask", payload, *args)  # nobody hears it
+        return deliver(topic, payload, *args)
 
     mqtt_client_mock.publish.side_effect = broker
     site = init_integration.runtime_data
@@ -126,8 +127,8 @@ async def test_ask_gives_up_with_warning(
     """If the ask never comes back, the site says so instead of asking forever."""
     deliver = mqtt_client_mock.publish.side_effect
 
-    def broker(topic: str, payload: Any, qos: int = 0, retain: bool = False) -> Any:
-        return deliver("elsewhere/ask" if topic == "inspextor/ask" else topic, payload, qos, retain)
+    def broker(topic: str, payload: Any, *args: Any) -> Any:  # 2026 adds properties
+        return deliver("elsewhere/ask" if topic == "inspextor/ask" else topic, payload, *args)
 
     mqtt_client_mock.publish.side_effect = broker
     caplog.set_level(logging.WARNING)

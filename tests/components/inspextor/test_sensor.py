@@ -5,13 +5,14 @@ from __future__ import annotations
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_UNIT_OF_MEASUREMENT,
-    CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
     STATE_UNKNOWN,
     Platform,
 )
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.inspextor.compat import MICROGRAMS_PER_CUBIC_METER
 
 from .helpers import fire_availability, fire_raw, fire_status
 from .snapshot_helpers import SnapshotPlatform
@@ -45,7 +46,7 @@ from .snapshot_helpers import SnapshotPlatform
             "ozone",
             "61.2",
             "61.2",
-            CONCENTRATION_MICROGRAMS_PER_CUBIC_METER,
+            MICROGRAMS_PER_CUBIC_METER,
             "ozone",
         ),
     ],

@@ -14,7 +14,7 @@ import voluptuous as vol
 
 from custom_components.inspextor.const import DOMAIN
 
-from .helpers import FakeDevices, published
+from .helpers import FakeDevices, find_device, published
 
 
 async def _call(hass: HomeAssistant, data: dict[str, Any]) -> None:
@@ -96,7 +96,7 @@ async def test_device_and_entity_targets(
     """Device and entity targets both write, and the call waits for confirmation."""
     devices = FakeDevices(hass)
     await devices.start()
-    shade = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:bedroom/shade")})
+    shade = find_device(hass, "inspextor:bedroom/shade")
     assert shade is not None
     await _call(hass, {"device_id": shade.id, "capability": "position", "value": 55})
     await _call(
@@ -120,7 +120,7 @@ async def test_hub_device_and_unloaded_site(
     entity_registry: er.EntityRegistry,
 ) -> None:
     """The site's hub device has nothing to write; an unloaded site is named."""
-    hub = device_registry.async_get_device(identifiers={(DOMAIN, "inspextor")})
+    hub = find_device(hass, "inspextor")
     assert hub is not None
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, {"device_id": hub.id, "capability": "brightness", "value": 1})
