@@ -1,0 +1,117 @@
+"""The analysis with indexes by entity, so that one changed automation is cheap to redo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import combinations
+from typing import Any
+
+from .findings import conflict, shadowed
+from .loops import cycle, loop_finding
+from .model import Automation, Facts, Finding
+from .normalise import normalise
+
+
+def _add(index: dict[str, set[str]], entity: str, key: str) -> None:
+    index.setdefault(entity, set()).add(key)
+
+
+def _drop(index: dict[str, set[str]], entity: str, key: str) -> None:
+    if (keys := index.get(entity)) is not None:
+        keys.discard(key)
+        if not keys:
+            del index[entity]
+
+
+class Analyser:
+    """Automations, their indexes and the findings; `update` redoes one automation.
+
+    Indexes: entity -> automations acting on it, entity -> automations it triggers
+    (state and numeric_state triggers), automation -> ids of its findings.
+    """
+
+    def __init__(self, facts: Facts | None = None) -> None:
+        self.facts = facts or Facts()
+        self.automations: dict[str, Automation] = {}
+        self.acting_on: dict[str, set[str]] = {}
+        self.triggered_by: dict[str, set[str]] = {}
+        self.findings: dict[str, Finding] = {}
+        self._involving: dict[str, set[str]] = {}
+
+    # --- indexes -------------------------------------------------------------------
+    def _index(self, auto: Automation, add: bool) -> None:
+        change = _add if add else _drop
+        for entity in {effect.entity for effect in auto.effects}:
+            change(self.acting_on, entity, auto.key)
+        for entity in {trig.entity for trig in auto.triggers if trig.entity}:
+            change(self.triggered_by, entity, auto.key)
+
+    def _record(self, finding: Finding | None) -> None:
+        if finding is None or finding.key in self.findings:
+            return
+        self.findings[finding.key] = finding
+        for key in finding.automations:
+            self._involving.setdefault(key, set()).add(finding.key)
+
+    def _forget(self, key: str) -> None:
+        for finding_id in self._involving.pop(key, set()):
+            finding = self.findings.pop(finding_id, None)
+            for other in finding.automations if finding else ():
+                if other != key and (ids := self._involving.get(other)):
+                    ids.discard(finding_id)
+
+    # --- analysis ------------------------------------------------------------------
+    def _check(self, auto: Automation, others: Iterable[str] | None = None) -> None:
+        """Findings of `auto` (its conflicts with `others`, or with every automation)."""
+        ours = self.facts.inspextor
+        mine = sorted({eff.entity for eff in auto.effects if eff.entity in ours})
+        if mine:
+            self._record(shadowed(auto, mine[0]))
+        for entity in mine:
+            for other in sorted(self.acting_on.get(entity, ())):
+                if other != auto.key and (others is None or other in others):
+                    first, second = sorted((auto.key, other))
+                    self._record(
+                        conflict(self.automations[first], self.automations[second], entity)
+                    )
+        path = cycle(auto, self.automations, self.triggered_by)
+        if path is not None:
+            finding = loop_finding(path, self.automations, ours)
+            if any(self.automations[key].acts_on(ours) for key in finding.automations):
+                self._record(finding)
+
+    def rebuild(
+        self, configs: Mapping[str, Mapping[str, Any]], facts: Facts | None = None
+    ) -> list[Finding]:
+        """Analyse every automation from scratch."""
+        if facts is not None:
+            self.facts = facts
+        self.automations = {key: normalise(key, conf, self.facts) for key, conf in configs.items()}
+        self.acting_on, self.triggered_by, self.findings, self._involving = {}, {}, {}, {}
+        for auto in self.automations.values():
+            self._index(auto, True)
+        ours = self.facts.inspextor
+        for entity in sorted(ours & self.acting_on.keys()):
+            for first, second in combinations(sorted(self.acting_on[entity]), 2):
+                self._record(conflict(self.automations[first], self.automations[second], entity))
+        for auto in self.automations.values():
+            self._check(auto, others=())
+        return self.sorted_findings()
+
+    def update(self, key: str, config: Mapping[str, Any] | None) -> list[Finding]:
+        """One automation was added, changed (`config`) or removed (None)."""
+        if (old := self.automations.pop(key, None)) is not None:
+            self._index(old, False)
+        self._forget(key)
+        if config is not None:
+            auto = normalise(key, config, self.facts)
+            self.automations[key] = auto
+            self._index(auto, True)
+            self._check(auto)
+        return self.sorted_findings()
+
+    def sorted_findings(self) -> list[Finding]:
+        """Every finding, certain first."""
+        return sorted(
+            self.findings.values(), key=lambda f: (f.severity != "certain", f.kind, f.key)
+        )
