@@ -7,7 +7,7 @@ a delay or a wait is `delayed`; `stop` ends a sequence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import constraints as c
@@ -36,10 +36,13 @@ class Walk:
         ids = trigger_ids(conds)
         if ids is not None and self.ids is not None:
             ids &= self.ids
-        return replace(
-            self,
-            guard=c.both(self.guard, conditions(conds)),
-            ids=self.ids if ids is None else ids,
+        return Walk(
+            self.facts,
+            c.both(self.guard, conditions(conds)),
+            self.ids if ids is None else ids,
+            self.delayed,
+            self.effects,
+            self.unknown,
         )
 
 
@@ -135,7 +138,7 @@ def sequence(walk: Walk, steps: Any) -> Walk:
         elif "condition" in step:
             walk = walk.branch([step])
         elif any(key in step for key in _WAITS):
-            walk = replace(walk, delayed=True)
+            walk = Walk(walk.facts, walk.guard, walk.ids, True, walk.effects, walk.unknown)
         elif "stop" in step:
             break
     return walk

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from itertools import combinations
 from typing import Any
 
-from .findings import conflict, shadowed
+from .findings import conflict, incompatible_results, shadowed
 from .loops import cycle, loop_finding
 from .model import Automation, Facts, Finding
 from .normalise import normalise
@@ -21,6 +21,17 @@ def _drop(index: dict[str, set[str]], entity: str, key: str) -> None:
         keys.discard(key)
         if not keys:
             del index[entity]
+
+
+def _clashing(
+    one: tuple[tuple[str, float | None], ...], two: tuple[tuple[str, float | None], ...]
+) -> bool:
+    """Some action of the first group is incompatible with some of the second."""
+    return any(
+        incompatible_results(res_a, level_a, res_b, level_b)
+        for res_a, level_a in one
+        for res_b, level_b in two
+    )
 
 
 class Analyser:
@@ -69,7 +80,11 @@ class Analyser:
             self._record(shadowed(auto, mine[0]))
         for entity in mine:
             for other in sorted(self.acting_on.get(entity, ())):
-                if other != auto.key and (others is None or other in others):
+                if (
+                    other != auto.key
+                    and (others is None or other in others)
+                    and not auto.events.isdisjoint(self.automations[other].events)
+                ):
                     first, second = sorted((auto.key, other))
                     self._record(
                         conflict(self.automations[first], self.automations[second], entity)
@@ -92,11 +107,35 @@ class Analyser:
             self._index(auto, True)
         ours = self.facts.inspextor
         for entity in sorted(ours & self.acting_on.keys()):
-            for first, second in combinations(sorted(self.acting_on[entity]), 2):
-                self._record(conflict(self.automations[first], self.automations[second], entity))
+            self._conflicts_on(entity)
         for auto in self.automations.values():
             self._check(auto, others=())
         return self.sorted_findings()
+
+    def _conflicts_on(self, entity: str) -> None:
+        """Conflicts over one entity; automations grouped by what they do to it, so that
+        only groups whose actions are incompatible are compared pair by pair."""
+        groups: dict[tuple[tuple[str, float | None], ...], list[Automation]] = {}
+        for key in sorted(self.acting_on[entity]):
+            auto = self.automations[key]
+            effects = auto.immediate.get(entity, ())
+            sig = tuple(sorted({(eff.result, eff.level) for eff in effects}, key=str))
+            groups.setdefault(sig, []).append(auto)
+        sigs = sorted(groups, key=str)
+        for index, sig in enumerate(sigs):
+            for other_sig in sigs[index:]:
+                if not _clashing(sig, other_sig):
+                    continue
+                pairs = (
+                    combinations(groups[sig], 2)
+                    if sig == other_sig
+                    else ((a, b) for a in groups[sig] for b in groups[other_sig])
+                )
+                for one, two in pairs:
+                    if one.events.isdisjoint(two.events):
+                        continue
+                    first, second = sorted((one, two), key=lambda auto: auto.key)
+                    self._record(conflict(first, second, entity))
 
     def update(self, key: str, config: Mapping[str, Any] | None) -> list[Finding]:
         """One automation was added, changed (`config`) or removed (None)."""

@@ -10,15 +10,20 @@ from .overlap import CERTAIN, POSSIBLE, implied, overlap
 _OPPOSITE = {frozenset({"on", "off"}), frozenset({"open", "closed"})}
 
 
+def incompatible_results(
+    one: str, one_level: float | None, two: str, two_level: float | None
+) -> bool:
+    """Two results for one entity that cannot both hold (on/off, two levels, a toggle)."""
+    if "toggle" in (one, two):
+        return True
+    if one != two:
+        return frozenset({one, two}) in _OPPOSITE or (one[0] == "=" and two[0] == "=")
+    return one_level is not None and two_level is not None and one_level != two_level
+
+
 def incompatible(one: Effect, two: Effect) -> bool:
     """Two effects on one entity that cannot both be its result."""
-    if "toggle" in (one.result, two.result):
-        return True
-    if one.result != two.result:
-        return frozenset({one.result, two.result}) in _OPPOSITE or (
-            one.result.startswith("=") and two.result.startswith("=")
-        )
-    return one.level is not None and two.level is not None and one.level != two.level
+    return incompatible_results(one.result, one.level, two.result, two.level)
 
 
 def describe(effect: Effect) -> str:
@@ -69,10 +74,8 @@ def _pair(first: Automation, one: Effect, second: Automation, two: Effect) -> Fi
 
 def conflict(first: Automation, second: Automation, entity: str) -> Finding | None:
     """The first conflict of two automations over `entity`, if any (immediate effects)."""
-    mine = [eff for eff in first.effects if eff.entity == entity and not eff.delayed]
-    theirs = [eff for eff in second.effects if eff.entity == entity and not eff.delayed]
-    for one in mine:
-        for two in theirs:
+    for one in first.immediate.get(entity, ()):
+        for two in second.immediate.get(entity, ()):
             if incompatible(one, two) and (found := _pair(first, one, second, two)):
                 return found
     return None

@@ -50,7 +50,7 @@ class TimeSet:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Trigger:
     """One trigger. `kind` is state, numeric_state, time, sun, homeassistant or unknown.
 
@@ -71,6 +71,13 @@ class Trigger:
     times: TimeSet | None = None
     detail: str = ""
 
+    @property
+    def event(self) -> str:
+        """What the trigger listens to: two triggers on different events never coincide."""
+        if self.kind in {"state", "numeric_state"}:
+            return f"entity {self.entity}"
+        return "time" if self.kind == "time" else f"{self.kind} {self.detail}"
+
     def describe(self) -> str:
         """A short text for the evidence ("state of binary_sensor.x to on")."""
         if self.kind == "state":
@@ -90,7 +97,7 @@ def _range_text(above: float | None, below: float | None) -> str:
     return " and ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Effect:
     """What an action does to one entity: `result` is on, off, toggle, open, closed, or
     `=value` (a select option, a number); `level` the brightness or position it sets.
@@ -121,6 +128,14 @@ class Automation:
     conditions: tuple[Term, ...]  # disjunctive normal form; () = can never hold
     effects: list[Effect]
     unknown: list[str] = field(default_factory=list)  # what the analysis could not read
+    immediate: dict[str, list[Effect]] = field(default_factory=dict)  # by entity, no delay
+    events: frozenset[str] = frozenset()  # what its triggers listen to (a quick pre-check)
+
+    def __post_init__(self) -> None:
+        self.events = frozenset(trig.event for trig in self.triggers)
+        for effect in self.effects:
+            if not effect.delayed:
+                self.immediate.setdefault(effect.entity, []).append(effect)
 
     def acts_on(self, entities: frozenset[str]) -> bool:
         """Some effect targets one of `entities`."""
