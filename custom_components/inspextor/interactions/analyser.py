@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -23,9 +24,11 @@ def _drop(index: dict[str, set[str]], entity: str, key: str) -> None:
             del index[entity]
 
 
-def _clashing(
-    one: tuple[tuple[str, float | None], ...], two: tuple[tuple[str, float | None], ...]
-) -> bool:
+type Signature = frozenset[tuple[str, float | None]]  # what an automation does to an entity
+
+
+@lru_cache(maxsize=4096)
+def _clashing(one: Signature, two: Signature) -> bool:
     """Some action of the first group is incompatible with some of the second."""
     return any(
         incompatible_results(res_a, level_a, res_b, level_b)
@@ -89,7 +92,10 @@ class Analyser:
                     self._record(
                         conflict(self.automations[first], self.automations[second], entity)
                     )
-        path = cycle(auto, self.automations, self.triggered_by)
+        feeds_back = any(eff.entity in self.triggered_by for eff in auto.effects) and any(
+            trig.entity in self.acting_on for trig in auto.triggers
+        )
+        path = cycle(auto, self.automations, self.triggered_by) if feeds_back else None
         if path is not None:
             finding = loop_finding(path, self.automations, ours)
             if any(self.automations[key].acts_on(ours) for key in finding.automations):
@@ -115,13 +121,12 @@ class Analyser:
     def _conflicts_on(self, entity: str) -> None:
         """Conflicts over one entity; automations grouped by what they do to it, so that
         only groups whose actions are incompatible are compared pair by pair."""
-        groups: dict[tuple[tuple[str, float | None], ...], list[Automation]] = {}
-        for key in sorted(self.acting_on[entity]):
+        groups: dict[Signature, list[Automation]] = {}
+        for key in self.acting_on[entity]:
             auto = self.automations[key]
-            effects = auto.immediate.get(entity, ())
-            sig = tuple(sorted({(eff.result, eff.level) for eff in effects}, key=str))
+            sig = frozenset((eff.result, eff.level) for eff in auto.immediate.get(entity, ()))
             groups.setdefault(sig, []).append(auto)
-        sigs = sorted(groups, key=str)
+        sigs = list(groups)
         for index, sig in enumerate(sigs):
             for other_sig in sigs[index:]:
                 if not _clashing(sig, other_sig):
@@ -134,7 +139,7 @@ class Analyser:
                 for one, two in pairs:
                     if one.events.isdisjoint(two.events):
                         continue
-                    first, second = sorted((one, two), key=lambda auto: auto.key)
+                    first, second = (one, two) if one.key < two.key else (two, one)
                     self._record(conflict(first, second, entity))
 
     def update(self, key: str, config: Mapping[str, Any] | None) -> list[Finding]:

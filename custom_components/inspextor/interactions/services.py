@@ -56,36 +56,34 @@ def result(
     return None
 
 
+def _refs(value: Any, key: str, problems: list[str]) -> list[str]:
+    refs = [value] if isinstance(value, str) else as_list(value)
+    good = [str(ref) for ref in refs if not is_template(ref) and ref != "all"]
+    if len(good) != len(refs):
+        problems.append(f"{key} {value}")
+    return good
+
+
 def targets(call: dict[str, Any], domain: str, facts: Facts) -> tuple[list[str], list[str]]:
     """(entity ids, problems) a service call targets: entity_id, device_id, area_id
     in `target`, in `data` or at the top level; devices and areas through the registry facts.
     """
-    sources = [
-        call,
-        call.get("target") or {},
-        call.get("data") or {},
-        call.get("data_template") or {},
-    ]
     found: list[str] = []
     problems: list[str] = []
-    for source in sources:
+    for source in (call, call.get("target"), call.get("data"), call.get("data_template")):
+        if not source:
+            continue
         if not isinstance(source, dict):
             problems.append("target is a template")
             continue
-        for ent in as_list(source.get("entity_id")):
-            if is_template(ent) or ent == "all":
-                problems.append(f"entity_id {ent}")
-            else:
-                found.append(str(ent))
+        if (value := source.get("entity_id")) is not None:
+            found.extend(_refs(value, "entity_id", problems))
         for key, table in (("device_id", facts.device_entities), ("area_id", facts.area_entities)):
-            for ref in as_list(source.get(key)):
-                if is_template(ref) or ref == "all":
-                    problems.append(f"{key} {ref}")
-                    continue
-                found.extend(
-                    ent for ent in sorted(table.get(str(ref), ())) if _in_domain(ent, domain)
-                )
-    return list(dict.fromkeys(found)), problems
+            if (value := source.get(key)) is None:
+                continue
+            for ref in _refs(value, key, problems):
+                found.extend(ent for ent in sorted(table.get(ref, ())) if _in_domain(ent, domain))
+    return (list(dict.fromkeys(found)) if len(found) > 1 else found), problems
 
 
 def _in_domain(entity: str, domain: str) -> bool:
