@@ -263,97 +263,11 @@ def _section(  # noqa: PLR0917 - one figure per argument
     gc_pause: float,
     findings: list[Finding],
 ) -> Section:
-    n, worst, stall = sizes.automations, max(changes), statistics.median(stalls)
-    median = statistics.median(changes) * 1000
+    n = sizes.automations
     return Section(
         "7. Interactions analysis",
-        rows=[
-            Row(
-                "7a",
-                f"analyse {n:,} automations, CPU time on one core",
-                full * 1000,
-                baseline * 1000,
-                "ms",
-                "≤ 200 ms",
-                full <= 0.2,
-                0,
-            ),
-            Row(
-                "7b",
-                f"re-analysis after one automation changes (worst of {sizes.changes})",
-                worst * 1000,
-                float("nan"),
-                "ms",
-                "≤ 20 ms",
-                worst <= 0.02,
-                2,
-                ratio_text=f"n/a (median {median:.2f} ms)",
-            ),
-            Row(
-                "7c",
-                "longest event-loop stall, analysis in the executor (median of 3)",
-                stall * 1000,
-                statistics.median(floor) * 1000,
-                "ms",
-                "≤ 50 ms",
-                stall <= 0.05,
-                1,
-            ),
-            Row(
-                "7d",
-                "longest garbage-collector pause during 7c (holds the GIL)",
-                gc_pause * 1000,
-                float("nan"),
-                "ms",
-                "(report)",
-                None,
-                1,
-                ratio_text="n/a",
-            ),
-            Row(
-                "7e",
-                "Spook, 2,000 automations: event loop per round after / before its fix",
-                SPOOK_AFTER_S * 1000,
-                SPOOK_BEFORE_S * 1000,
-                "ms",
-                "(quoted)",
-                None,
-                0,
-            ),
-            Row(
-                "7f",
-                "this core now: 1,000,000 empty loop iterations, CPU time",
-                _calibrate() * 1000,
-                float("nan"),
-                "ms",
-                "(calibration)",
-                None,
-                1,
-                ratio_text="n/a",
-            ),
-        ],
-        method=[
-            f"{n:,} generated automations (`bench/interactions.py`, seeded): motion lights "
-            "(choose by trigger id), timed ones with weekdays, sun with scenes, lux thresholds "
-            "on areas, template triggers with delays, state-follow chains through "
-            f"non-InspeXtor plugs; {len(findings)} findings.",
-            "7a: `Analyser.rebuild` (normalise, index by entity, conflicts per entity grouped "
-            "by action, shadowed, one loop search per automation), best of 3, CPU time "
-            "(`time.process_time`) because the machine is shared. Baseline: normalise, then "
-            "compare every pair of automations on every InspeXtor entity both act on "
-            "(conflicts only, no loops), the all-pairs method.",
-            f"7b: `Analyser.update` with one changed config, {sizes.changes} random changes.",
-            "7c: the rebuild in the default executor, as `interaction_monitor.py` runs it; a "
-            "coroutine measures the longest gap between its ticks. Baseline: the same with a "
-            "pure-Python busy loop of 7a's length in the executor (the GIL hand-over and this "
-            "loaded machine's scheduling: the floor any executor job sees).",
-            "7d: gc pauses seen by `gc.callbacks` during 7c; a full collection walks every "
-            "object of the process and holds the GIL, wherever it was triggered.",
-            "7e: Spook v5.6.0's release notes (33 s of event loop per inspection round before, "
-            "0.75 s after); quoted, not measured. Spook inspects on the event loop.",
-            "7f: how fast this core was during the run; a free core of a current desktop "
-            "takes 10 to 20 ms: the CPU figures above shrink by about 15 ms / 7f there.",
-        ],
+        rows=[*_cpu_rows(sizes, full, changes, baseline), *_loop_rows(stalls, floor, gc_pause)],
+        method=_method(n, sizes.changes, len(findings)),
     )
 
 
@@ -367,3 +281,107 @@ def splice(doc: str, section: Section) -> str:
     head, _sep, _old = text.partition(f"\n## {section.title}\n")
     body = [f"## {section.title}", "", *(f"- {line}" for line in section.method), ""]
     return head.rstrip("\n") + "\n\n" + "\n".join(body)
+
+
+def _cpu_rows(sizes: Sizes, full: float, changes: list[float], baseline: float) -> list[Row]:
+    """7a and 7b: CPU time of the analysis and of one change."""
+    n, worst = sizes.automations, max(changes)
+    median = statistics.median(changes) * 1000
+    return [
+        Row(
+            "7a",
+            f"analyse {n:,} automations, CPU time on one core",
+            full * 1000,
+            baseline * 1000,
+            "ms",
+            "≤ 200 ms",
+            full <= 0.2,
+            0,
+        ),
+        Row(
+            "7b",
+            f"re-analysis after one automation changes (worst of {sizes.changes})",
+            worst * 1000,
+            float("nan"),
+            "ms",
+            "≤ 20 ms",
+            worst <= 0.02,
+            2,
+            ratio_text=f"n/a (median {median:.2f} ms)",
+        ),
+    ]
+
+
+def _loop_rows(stalls: list[float], floor: list[float], gc_pause: float) -> list[Row]:
+    """7c to 7f: the event loop, the collector, Spook, this core."""
+    stall = statistics.median(stalls)
+    return [
+        Row(
+            "7c",
+            "longest event-loop stall, analysis in the executor (median of 3)",
+            stall * 1000,
+            statistics.median(floor) * 1000,
+            "ms",
+            "≤ 50 ms",
+            stall <= 0.05,
+            1,
+        ),
+        Row(
+            "7d",
+            "longest garbage-collector pause during 7c (holds the GIL)",
+            gc_pause * 1000,
+            float("nan"),
+            "ms",
+            "(report)",
+            None,
+            1,
+            ratio_text="n/a",
+        ),
+        Row(
+            "7e",
+            "Spook, 2,000 automations: event loop per round after / before its fix",
+            SPOOK_AFTER_S * 1000,
+            SPOOK_BEFORE_S * 1000,
+            "ms",
+            "(quoted)",
+            None,
+            0,
+        ),
+        Row(
+            "7f",
+            "this core now: 1,000,000 empty loop iterations, CPU time",
+            _calibrate() * 1000,
+            float("nan"),
+            "ms",
+            "(calibration)",
+            None,
+            1,
+            ratio_text="n/a",
+        ),
+    ]
+
+
+def _method(n: int, changes: int, findings: int) -> list[str]:
+    """How each figure of benchmark 7 was measured."""
+    return [
+        f"{n:,} generated automations (`bench/interactions.py`, seeded): motion lights "
+        "(choose by trigger id), timed ones with weekdays, sun with scenes, lux thresholds "
+        "on areas, template triggers with delays, state-follow chains through "
+        f"non-InspeXtor plugs; {findings} findings.",
+        "7a: `Analyser.rebuild` (normalise, index by entity, conflicts per entity grouped "
+        "by action, shadowed, one loop search per automation), best of 3, CPU time "
+        "(`time.process_time`) because the machine is shared. Baseline: normalise, then "
+        "compare every pair of automations on every InspeXtor entity both act on "
+        "(conflicts only, no loops), the all-pairs method.",
+        f"7b: `Analyser.update` with one changed config, {changes} random changes.",
+        "7c: the rebuild in the default executor, as `interaction_monitor.py` runs it; a "
+        "coroutine measures the longest gap between its ticks. Baseline: the same with a "
+        "pure-Python busy loop of 7a's length in the executor (the GIL hand-over and this "
+        "loaded machine's scheduling: the floor any executor job sees).",
+        "7d: gc pauses seen by `gc.callbacks` during 7c; a full collection walks every "
+        "object of the process and holds the GIL, wherever it was triggered.",
+        "7e: Spook v5.6.0's release notes (33 s of event loop per inspection round before, "
+        "0.75 s after); quoted, not measured. Spook inspects on the event loop.",
+        "7f: how fast this core was during the run; a free core of a current desktop "
+        "takes 10 to 20 ms: the CPU figures above shrink by about 15 ms / 7f there.",
+    ]
