@@ -188,7 +188,9 @@ class InteractionMonitor:
         entity = f"{state.name} ({finding.entity})" if state else finding.entity
         links = [self.link(key) for key in finding.automations]
         evidence = finding.evidence
+        first = self.hass.states.get(finding.automations[0])
         return {
+            "first_name": first.name if first else finding.automations[0],
             "first": links[0],
             "second": links[-1],
             "automations": ", ".join(links),

@@ -112,7 +112,8 @@ class ThrashGuard:
     def _run_started(self, event: Event) -> None:
         if event.context.user_id is not None:
             return  # a person ran it: what it does is theirs
-        self._runs[event.context.id] = str(event.data.get(ATTR_ENTITY_ID))
+        # A script an automation runs shares the automation's context: keep the automation.
+        self._runs.setdefault(event.context.id, str(event.data.get(ATTR_ENTITY_ID)))
         if len(self._runs) > RUNS_KEPT:
             self._runs.popitem(last=False)
 

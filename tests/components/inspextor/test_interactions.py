@@ -117,6 +117,7 @@ async def test_loop_and_shadowed_repairs(
         in (loop.translation_placeholders or {})["automations"]
     )
     (shadowed,) = _issues(hass, "interaction_shadowed")
+    assert (shadowed.translation_placeholders or {})["first_name"] == "Never runs"
     assert (shadowed.translation_placeholders or {})["first"] == (
         "[Never runs](/config/automation/edit/never)"
     )

@@ -187,3 +187,43 @@ def test_what_counts_as_a_flip() -> None:
     assert not is_flip("brightness", 10, 200)
     assert not is_flip("brightness", None, 0)
     assert not is_flip("color", [0, 0, 0, 0], [1, 1, 1, 1])
+
+
+async def test_script_run_by_an_automation_names_the_automation(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A script an automation runs shares the automation's run: the automation is named."""
+    assert await async_setup_component(
+        hass,
+        "script",
+        {
+            "script": {
+                "flip": {"sequence": [{"action": "light.toggle", "target": {"entity_id": LIGHT}}]}
+            }
+        },
+    )
+    thrashing = async_capture_events(hass, EVENT_THRASHING)
+    devices = FakeDevices(hass)
+    await devices.start()
+    fire_status(hass, "kitchen/1", "M", 0)
+    fire_status(hass, "hall/pir", "motion", False)
+    await hass.async_block_till_done()
+    assert await async_setup_component(
+        hass,
+        AUTOMATION_DOMAIN,
+        {
+            AUTOMATION_DOMAIN: [
+                {
+                    "id": "via_script",
+                    "alias": "Motion flips via a script",
+                    "mode": "queued",
+                    "triggers": [{"trigger": "state", "entity_id": MOTION}],
+                    "actions": [{"action": "script.flip"}],
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    await _motion(hass, FLIPS + 2)
+    assert thrashing
+    assert thrashing[0].data["automations"] == ["automation.motion_flips_via_a_script"]
