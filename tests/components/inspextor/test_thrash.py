@@ -227,3 +227,25 @@ async def test_script_run_by_an_automation_names_the_automation(
     await _motion(hass, FLIPS + 2)
     assert thrashing
     assert thrashing[0].data["automations"] == ["automation.motion_flips_via_a_script"]
+
+
+async def test_hold_is_an_option_of_the_site(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The options form offers the hold, ticked by default; unticking saves False."""
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    schema = result["data_schema"].schema
+    (field,) = [key for key in schema if key == "thrash_hold"]
+    assert field.default() is True
+    options = dict(init_integration.options)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "site_map": options["site_map"],
+            "command_timeout": options["command_timeout"],
+            "retries": options["retries"],
+            "thrash_hold": False,
+        },
+    )
+    await hass.async_block_till_done()
+    assert init_integration.options["thrash_hold"] is False
