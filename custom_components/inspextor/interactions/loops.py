@@ -24,7 +24,11 @@ def _matches(trig: Trigger, node: Node, before: str | None) -> bool:
     if trig.entity != entity or trig.attribute:
         return False
     if trig.kind == "state":
-        if trig.from_ is not None and before is not None and before not in trig.from_:
+        if before is not None and (
+            (trig.from_ is not None and before not in trig.from_) or before in trig.not_from
+        ):
+            return False
+        if value in trig.not_to:
             return False
         return trig.to is None or value is None or value in trig.to
     if trig.kind == "numeric_state":

@@ -65,10 +65,13 @@ class Trigger:
     attribute: str | None = None
     to: frozenset[str] | None = ANY
     from_: frozenset[str] | None = ANY
+    not_to: frozenset[str] = frozenset()  # `not_to`/`not_from`: states that do not fire
+    not_from: frozenset[str] = frozenset()
     for_: str = ""
     above: float | None = None
     below: float | None = None
     times: TimeSet | None = None
+    weekdays: frozenset[str] | None = None  # a time trigger's own `weekday` option
     detail: str = ""
 
     @property

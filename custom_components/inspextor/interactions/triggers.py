@@ -50,6 +50,8 @@ def _state(conf: dict[str, Any], base: dict[str, Any]) -> list[Trigger]:
         "attribute": conf.get("attribute"),
         "to": states(conf.get("to")),
         "from_": states(conf.get("from")),
+        "not_to": states(conf.get("not_to")) or frozenset(),
+        "not_from": states(conf.get("not_from")) or frozenset(),
         "for_": duration_text(conf.get("for")),
     }
     return [Trigger("state", entity=str(ent), **common, **base) for ent in _entities(conf)]
@@ -112,7 +114,8 @@ def trigger(conf: Any, index: int, facts: Facts) -> list[Trigger]:
     if platform == "numeric_state" and _entities(conf):
         return _numeric(conf, base)
     if platform == "time":
-        return [_at(value, base) for value in as_list(conf.get("at"))]
+        days = frozenset(str(day) for day in as_list(conf.get("weekday"))) or None
+        return [_at(value, {**base, "weekdays": days}) for value in as_list(conf.get("at"))]
     if platform == "time_pattern":
         return [Trigger("time", times=_time_pattern(conf), detail="pattern", **base)]
     if platform == "sun":

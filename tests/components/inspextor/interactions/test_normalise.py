@@ -487,3 +487,36 @@ def test_check_candidate_and_removal() -> None:
     analyser.rebuild({**existing, "automation.cloud_1": candidate})
     assert analyser.update("automation.cloud_1", None) == []
     assert analyser.update("automation.missing", None) == []
+
+
+def test_not_to_and_weekday_options_of_triggers() -> None:
+    """`to: on` and `not_to: on` never fire together; time triggers on other weekdays
+    neither; a `not_from` state blocks a loop step."""
+    on = {"trigger": "state", "entity_id": "binary_sensor.m", "to": "on"}
+    not_on = {"trigger": "state", "entity_id": "binary_sensor.m", "not_to": ["on"]}
+    monday = {"trigger": "time", "at": "07:00", "weekday": ["mon"]}
+    sunday = {"trigger": "time", "at": "07:00", "weekday": "sun"}
+    autos = {
+        "automation.a": {
+            "triggers": [on, monday],
+            "actions": [{"action": "light.turn_on", "entity_id": LIGHT}],
+        },
+        "automation.b": {
+            "triggers": [not_on, sunday],
+            "actions": [{"action": "light.turn_off", "entity_id": LIGHT}],
+        },
+        "automation.c": {
+            "triggers": [{"trigger": "state", "entity_id": "light.a", "to": "on"}],
+            "actions": [{"action": "light.turn_off", "entity_id": "light.a"}],
+        },
+        "automation.d": {
+            "triggers": [
+                {"trigger": "state", "entity_id": "light.a", "not_from": "on", "to": "off"}
+            ],
+            "actions": [{"action": "light.turn_on", "entity_id": "light.a"}],
+        },
+    }
+    assert analyse(autos, FACTS) == []
+    autos["automation.b"]["triggers"] = [{**not_on, "not_to": ["off"]}]
+    (found,) = analyse(autos, FACTS)
+    assert (found.kind, found.severity) == ("conflict", "certain")
