@@ -42,14 +42,19 @@ def ecp_automations(mode: str = "queued") -> list[dict[str, object]]:
     ]
 
 
-async def _setup(hass: HomeAssistant) -> list[str]:
-    """Devices that confirm, the light known to be off, the two automations, and a log
-    of the light's on/off flips."""
+async def _devices_ready(hass: HomeAssistant) -> None:
+    """Devices that confirm every command; the light known to be off, no motion."""
     devices = FakeDevices(hass)
     await devices.start()
     fire_status(hass, "kitchen/1", "M", 0)
     fire_status(hass, "hall/pir", "motion", False)
     await hass.async_block_till_done()
+
+
+async def _setup(hass: HomeAssistant) -> list[str]:
+    """Devices that confirm, the light known to be off, the two automations, and a log
+    of the light's on/off flips."""
+    await _devices_ready(hass)
     assert await async_setup_component(
         hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: ecp_automations()}
     )
@@ -203,11 +208,7 @@ async def test_script_run_by_an_automation_names_the_automation(
         },
     )
     thrashing = async_capture_events(hass, EVENT_THRASHING)
-    devices = FakeDevices(hass)
-    await devices.start()
-    fire_status(hass, "kitchen/1", "M", 0)
-    fire_status(hass, "hall/pir", "motion", False)
-    await hass.async_block_till_done()
+    await _devices_ready(hass)
     assert await async_setup_component(
         hass,
         AUTOMATION_DOMAIN,
