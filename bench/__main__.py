@@ -1,6 +1,7 @@
 """Run the benchmarks and rewrite docs/benchmarks.md.
 
-python -m bench                 # all six, writes docs/benchmarks.md
+python -m bench                 # all seven, writes docs/benchmarks.md
+python -m bench --only 7        # the interactions analysis alone: updates its section
 python -m bench --only 3,6      # some of them, printed only (the doc is kept)
 python -m bench --quick         # tiny sizes: checks the code, figures meaningless
 """
@@ -16,7 +17,7 @@ import tempfile
 import time
 import traceback
 
-from bench import cost, footprint, ingest, machine, stack_latency, sync_pipeline
+from bench import cost, footprint, ingest, interactions, machine, stack_latency, sync_pipeline
 from bench.report import Row, Section, render, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -129,6 +130,11 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
             )
             results["6"] = [cost.run(sizes6)]
             print(table(results["6"]), flush=True)
+    if "7" in only:
+        sizes7 = interactions.Sizes(automations=200, changes=5) if quick else interactions.Sizes()
+        results["7"] = await _guarded(
+            "7. Interactions analysis", lambda: _one(interactions.run(sizes7))
+        )
     return [s for key in sorted(results) for s in results[key]]
 
 
@@ -138,13 +144,13 @@ async def _one(coro: Awaitable[Section]) -> list[Section]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="InspeXtor benchmarks (issue #6)")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated numbers")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, no doc written")
     parser.add_argument("--out", type=Path, default=DOC)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    everything = only == {"1", "2", "3", "4", "5", "6"}
+    everything = only == {"1", "2", "3", "4", "5", "6", "7"}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inx-bench-") as tmp:
         sections = asyncio.run(run_all(only, args.quick, Path(tmp)))
@@ -154,6 +160,11 @@ def main() -> None:
     if everything and not args.quick:
         args.out.write_text(render(sections, machine.describe(), elapsed), encoding="utf-8")
         print(f"wrote {args.out}")
+    elif only == {"7"} and not args.quick and sections and not sections[0].error:
+        # Benchmark 7 alone replaces its own rows and section in the doc, keeping the rest.
+        text = interactions.splice(args.out.read_text(encoding="utf-8"), sections[0])
+        args.out.write_text(text, encoding="utf-8")
+        print(f"updated section 7 of {args.out}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -32,6 +33,7 @@ from .const import (
     CONF_ENTRY_TYPE,
     CONF_RETRIES,
     CONF_SITE_MAP,
+    CONF_THRASH_HOLD,
     DEFAULT_BASE_TOPIC,
     DEFAULT_COMMAND_TIMEOUT,
     DEFAULT_NAME,
@@ -243,11 +245,18 @@ class InspextorOptionsFlow(OptionsFlow):
         if user_input is not None:
             _check_site_map(user_input, errors, placeholders)
             if not errors:
-                return self.async_create_entry(data=_options(user_input))
+                hold = bool(user_input.get(CONF_THRASH_HOLD, True))
+                return self.async_create_entry(
+                    data={**_options(user_input), CONF_THRASH_HOLD: hold}
+                )
+        # The thrash guard's hold (thrash.py) is an option of the site, on by default.
+        schema = _options_schema().extend(
+            {vol.Required(CONF_THRASH_HOLD, default=True): BooleanSelector()}
+        )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                _options_schema(), user_input or dict(self.config_entry.options)
+                schema, user_input or dict(self.config_entry.options)
             ),
             errors=errors,
             description_placeholders=placeholders,

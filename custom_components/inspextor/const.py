@@ -54,6 +54,12 @@ SERVICE_SEND_COMMAND: Final = "send_command"
 ATTR_CAPABILITY: Final = "capability"
 ATTR_VALUE: Final = "value"
 ATTR_PENDING: Final = "pending"
+ATTR_HELD_UNTIL: Final = "held_until"
+
+# Interactions (issue 13): the analysis service and the thrash guard's site option
+# (hold automation commands to a thrashing entity; on unless the option says false).
+SERVICE_CHECK_INTERACTIONS: Final = "check_interactions"
+CONF_THRASH_HOLD: Final = "thrash_hold"
 
 
 def signal_new_device(entry_id: str) -> str:

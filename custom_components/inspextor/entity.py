@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -14,9 +14,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import slugify
 
 from .compat import set_via_device
-from .const import ATTR_PENDING, DOMAIN, MANUFACTURER, signal_new_device
+from .const import (
+    ATTR_HELD_UNTIL,
+    ATTR_PENDING,
+    CONF_THRASH_HOLD,
+    DOMAIN,
+    MANUFACTURER,
+    signal_new_device,
+)
 from .site import InspextorSite, SiteConfigEntry
 from .sitemap import DeviceSpec
+from .thrash import GuardedCommand, async_get_guard
 
 type EntityFactory = Callable[[InspextorSite, DeviceSpec], Iterable[Entity]]
 
@@ -125,10 +133,37 @@ class InspextorEntity(Entity):
 
         While pending, the entity's state shows the target (optimistic); once the device
         confirms, its reported state; after the last failed try, the last reported state.
+        `held_until`: automation commands are held until then (thrash guard, thrash.py).
         """
         if not self._commanded:
             return None
-        return {ATTR_PENDING: any(self.site.is_pending(self.path, cap) for cap in self._commanded)}
+        attrs: dict[str, Any] = {
+            ATTR_PENDING: any(self.site.is_pending(self.path, cap) for cap in self._commanded)
+        }
+        guard = async_get_guard(self.hass) if self.hass is not None else None
+        if guard is not None and (until := guard.held_until(self.entity_id)) is not None:
+            attrs[ATTR_HELD_UNTIL] = until.isoformat()
+        return attrs
 
-    async def _command(self, capability: str, value: Any) -> None:
-        await self.site.async_command(self.path, capability, value)
+    def _command(self, capability: str, value: Any) -> Coroutine[Any, Any, None]:
+        """The command to await. The thrash guard decides now, while the entity's context
+        is this service call's (a light gathers its commands: they start later)."""
+        guard = async_get_guard(self.hass)
+        command = GuardedCommand(
+            entity_id=self.entity_id,
+            name=self.spec.name,
+            context=self._context,
+            capability=capability,
+            before=self.site.value(self.path, capability),
+            after=value,
+            write_state=self._write_state_if_added,
+        )
+        hold = bool(self.site.options.get(CONF_THRASH_HOLD, True))
+        if guard is not None and not guard.allow(command, hold=hold):
+            return asyncio.sleep(0)  # held: automations keep flipping this entity
+        return self.site.async_command(self.path, capability, value)
+
+    @callback
+    def _write_state_if_added(self) -> None:
+        if self.hass is not None and self.platform is not None and self.entity_id:
+            self.async_write_ha_state()

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID, ATTR_ENTITY_ID
-from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
@@ -16,7 +22,15 @@ from homeassistant.helpers import (
 )
 import voluptuous as vol
 
-from .const import ATTR_CAPABILITY, ATTR_VALUE, DOMAIN, SERVICE_SEND_COMMAND, is_site_entry
+from .const import (
+    ATTR_CAPABILITY,
+    ATTR_VALUE,
+    DOMAIN,
+    SERVICE_CHECK_INTERACTIONS,
+    SERVICE_SEND_COMMAND,
+    is_site_entry,
+)
+from .interaction_monitor import DATA_MONITOR
 from .site import InspextorSite
 
 SEND_COMMAND_SCHEMA = vol.All(
@@ -95,4 +109,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     hass.services.async_register(
         DOMAIN, SERVICE_SEND_COMMAND, _send_command, schema=SEND_COMMAND_SCHEMA
+    )
+
+    async def _check_interactions(call: ServiceCall) -> ServiceResponse:
+        """Analyse the automations now; the findings as response data."""
+        monitor = hass.data[DATA_MONITOR]
+        await monitor.async_refresh()
+        response: dict[str, Any] = {
+            "automations": len(monitor.configs),
+            "findings": monitor.as_dicts(),
+        }
+        return cast(ServiceResponse, response)
+
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_CHECK_INTERACTIONS,
+        _check_interactions,
+        supports_response=SupportsResponse.ONLY,
     )

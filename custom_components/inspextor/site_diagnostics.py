@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import DeviceEntry
 
 from .const import CONF_SITE_MAP, DOMAIN
+from .interaction_monitor import DATA_MONITOR
 from .site import InspextorSite, SiteConfigEntry
 
 # Names and areas say who lives where; the site map holds both.
@@ -14,8 +16,20 @@ TO_REDACT = frozenset({"name", "area", "title", CONF_SITE_MAP})
 
 
 def entry_diagnostics(entry: SiteConfigEntry) -> dict[str, Any]:
-    """The site: counters (malformed, pending, resends, failures) and devices."""
-    return {"site": site_diagnostics(entry.runtime_data)}
+    """The site: counters (malformed, pending, resends, failures), devices, and the last
+    analysis of the automations (interaction_monitor.py)."""
+    return {
+        "site": site_diagnostics(entry.runtime_data),
+        "interactions": interactions_diagnostics(entry.runtime_data.hass),
+    }
+
+
+def interactions_diagnostics(hass: HomeAssistant) -> dict[str, Any]:
+    """The findings of the last analysis of the automations."""
+    monitor = hass.data.get(DATA_MONITOR)
+    if monitor is None:
+        return {}
+    return {"automations": len(monitor.configs), "findings": monitor.as_dicts()}
 
 
 def device_entry_diagnostics(entry: SiteConfigEntry, device: DeviceEntry) -> dict[str, Any]:

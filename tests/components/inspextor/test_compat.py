@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 import re
 from typing import Any
@@ -155,3 +156,57 @@ def test_parent_link_by_id_where_ha_has_it(
     info = DeviceInfo(identifiers={("inspextor", "hub:x")})
     compat.set_via_device(info, ("inspextor", "hub"), parent_id)
     assert {k: v for k, v in info.items() if k != "identifiers"} == expected
+
+
+# The HA APIs the interactions monitor and the thrash guard use (issue 13): each present in
+# 2025.4 (imported below) and in 2026.x (read in home-assistant/core's current source,
+# commit 0069cd7b: automation/__init__.py defines DATA_COMPONENT, EVENT_AUTOMATION_RELOADED,
+# EVENT_AUTOMATION_TRIGGERED fired with the run's context, and BaseAutomationEntity.raw_config).
+INTERACTION_APIS: dict[str, tuple[str, str]] = {
+    "DATA_COMPONENT": ("homeassistant.components.automation", "DATA_COMPONENT"),
+    "EVENT_AUTOMATION_RELOADED": (
+        "homeassistant.components.automation",
+        "EVENT_AUTOMATION_RELOADED",
+    ),
+    "EVENT_AUTOMATION_TRIGGERED": (
+        "homeassistant.components.automation",
+        "EVENT_AUTOMATION_TRIGGERED",
+    ),
+    "raw_config": ("homeassistant.components.automation", "BaseAutomationEntity"),
+    "EVENT_SCRIPT_STARTED": ("homeassistant.components.script.const", "EVENT_SCRIPT_STARTED"),
+    "async_at_started": ("homeassistant.helpers.start", "async_at_started"),
+    "HassKey": ("homeassistant.util.hass_dict", "HassKey"),
+    "SupportsResponse": ("homeassistant.core", "SupportsResponse"),
+    "async_create_issue": ("homeassistant.helpers.issue_registry", "async_create_issue"),
+    "async_delete_issue": ("homeassistant.helpers.issue_registry", "async_delete_issue"),
+    "EVENT_ENTITY_REGISTRY_UPDATED": (
+        "homeassistant.helpers.entity_registry",
+        "EVENT_ENTITY_REGISTRY_UPDATED",
+    ),
+    "EVENT_DEVICE_REGISTRY_UPDATED": (
+        "homeassistant.helpers.device_registry",
+        "EVENT_DEVICE_REGISTRY_UPDATED",
+    ),
+    "EVENT_AREA_REGISTRY_UPDATED": (
+        "homeassistant.helpers.area_registry",
+        "EVENT_AREA_REGISTRY_UPDATED",
+    ),
+    "async_create_background_task": ("homeassistant.core", "HomeAssistant"),
+}
+INTERACTION_FILES = ("interaction_monitor.py", "thrash.py", "services.py")
+
+
+@pytest.mark.parametrize("name", INTERACTION_APIS)
+def test_interaction_api_present(name: str) -> None:
+    """Each API exists in the installed HA (the 2025.4 floor)."""
+    module_name, attribute = INTERACTION_APIS[name]
+    found = getattr(importlib.import_module(module_name), attribute)
+    if name != attribute:  # a member of a class
+        assert name in found.__annotations__ or hasattr(found, name), name
+
+
+@pytest.mark.parametrize("name", INTERACTION_APIS)
+def test_interaction_api_listed_is_used(name: str) -> None:
+    """The list stays honest: every API it names is used by the interactions code."""
+    text = "".join((SOURCE / file).read_text(encoding="utf-8") for file in INTERACTION_FILES)
+    assert name in text, name

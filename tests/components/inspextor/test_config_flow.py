@@ -183,6 +183,7 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
         CONF_SITE_MAP: GOOD_MAP,
         CONF_COMMAND_TIMEOUT: 1.5,
         CONF_RETRIES: 4,
+        "thrash_hold": True,  # the thrash guard holds thrashing entities unless unticked
     }
     site = init_integration.runtime_data
     assert site.commands.timeout == 1.5
