@@ -309,7 +309,8 @@ class Engine:
 
     def _pulse_answered(self, thing: Thing, re: Any) -> None:
         keys = [p.key for p in self.pending.items() if p.key[:2] == ("pulse", thing.name)]
-        chosen = [key for key in keys if key[2] == re] or keys[:1]
+        # With an id, only its pulse; a controller that sends none answers the oldest.
+        chosen = [key for key in keys if key[2] == re] if re is not None else keys[:1]
         for key in chosen:
             self._finish(self.pending.resolve(key), None)
 
@@ -319,7 +320,7 @@ class Engine:
         kind = msg["type"]
         mine = [p for p in self.pending.items() if p.key[0] == kind and p.key[1] == name]
         re = msg.get("re")
-        chosen = [p for p in mine if p.key[-1] == re] or mine[:1]
+        chosen = [p for p in mine if p.key[-1] == re] if re is not None else mine[:1]
         if not chosen:
             return  # a repeat of an answer already taken, or a reset broadcast
         value = msg.get("cum") if kind == "cum" else msg.get("res")

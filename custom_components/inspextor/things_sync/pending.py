@@ -17,7 +17,7 @@ from typing import Any
 type PendingKey = tuple[str, ...]
 
 DEFAULT_BASE = 0.5
-DEFAULT_CAP = 8.0
+DEFAULT_CAP = 3.0
 JITTER = 0.25
 
 

@@ -82,12 +82,32 @@ class Endpoint(asyncio.DatagramProtocol):
         if others:
             self.on_events(others)
 
-    async def wait(self, token: int) -> Any:
-        """The answer to a request the engine accepted (RequestFailed when it expires)."""
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where the socket listens."""
+        assert self.transport is not None
+        host, port = self.transport.get_extra_info("sockname")[:2]
+        return str(host), int(port)
+
+    def start(self) -> None:
+        """Ask every controller for everything it owns."""
+        self.engine.start()
+        self.pump()
+
+    def track(self, token: int) -> asyncio.Future[Any]:
+        """The answer to a request the engine just accepted (RequestFailed on expiry).
+
+        Call it right after the engine call, before yielding to the loop, so the answer
+        cannot come first; it sends the request at once.
+        """
         future: asyncio.Future[Any] = self._loop.create_future()
         self._waiting[token] = future
         self.pump()
-        return await future
+        return future
+
+    async def wait(self, token: int) -> Any:
+        """Await `track(token)`."""
+        return await self.track(token)
 
     def close(self) -> None:
         """Stop the timer and the socket; waiting requests fail."""
@@ -102,13 +122,18 @@ class Endpoint(asyncio.DatagramProtocol):
 
 
 async def open_endpoint(
-    engine: Engine, host: str, port: int, on_events: Callable[[list[Event]], None]
+    engine: Engine,
+    host: str,
+    port: int,
+    on_events: Callable[[list[Event]], None],
+    *,
+    start: bool = True,
 ) -> Endpoint:
-    """Bind the site's socket and start the engine (it asks every controller)."""
+    """Bind the site's socket; `start` asks every controller at once (else call `start`)."""
     loop = asyncio.get_running_loop()
     _, protocol = await loop.create_datagram_endpoint(
         lambda: Endpoint(engine, on_events), local_addr=(host, port)
     )
-    engine.start()
-    protocol.pump()
+    if start:
+        protocol.start()
     return protocol

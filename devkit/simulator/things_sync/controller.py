@@ -15,7 +15,7 @@ from .sitefile import ControllerSpec
 _LOGGER = logging.getLogger(__name__)
 TICK = 0.05
 BASE_DELAY = 0.5
-MAX_DELAY = 4.0
+MAX_DELAY = 3.0
 
 _DEFAULTS: dict[str, Any] = {"bool": False, "int": 0, "float": 0.0, "str": ""}
 

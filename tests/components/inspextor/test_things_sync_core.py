@@ -49,12 +49,12 @@ def test_site_file_parses() -> None:
             ),
             "thing door",
             "unknown_owner",
-        ),  # noqa: E501
+        ),
         (
             ("type: int, direction: output", "type: long, direction: output"),
             "thing dimmer",
             "invalid_site_file",
-        ),  # noqa: E501
+        ),
         (("direction: pulse", "direction: sideways"), "thing bell", "invalid_site_file"),
         (("host: 127.0.0.3", "host: alarm.local"), "controller pi-alarm", "invalid_site_file"),
         (("host: 127.0.0.3", "host: 127.0.0.2"), "controller pi-alarm", "invalid_site_file"),
@@ -66,12 +66,12 @@ def test_site_file_parses() -> None:
             ("device_class: door", "device_class: door, colour: red"),
             "thing door",
             "invalid_site_file",
-        ),  # noqa: E501
+        ),
         (
             ("type: bool, direction: pulse", "type: int, direction: pulse"),
             "thing bell",
             "invalid_site_file",
-        ),  # noqa: E501
+        ),
         (("roles: [security]", "roles: security"), "controller pi-alarm", "invalid_site_file"),
         (("min: 0", "min: low"), "thing dimmer", "invalid_site_file"),
         (("area: Hall", "area: 3"), "thing hall_light", "invalid_site_file"),
@@ -172,13 +172,13 @@ def test_unpack_never_raises(data: bytes, key: str | None, error: str) -> None:
 
 
 def test_backoff_doubles_with_jitter_up_to_the_cap() -> None:
-    low = Backoff(base=0.5, cap=8.0, rng=lambda: 0.0)
-    high = Backoff(base=0.5, cap=8.0, rng=lambda: 1.0)
+    low = Backoff(base=0.5, cap=3.0, rng=lambda: 0.0)
+    high = Backoff(base=0.5, cap=3.0, rng=lambda: 1.0)
     assert [low.delay(n) for n in (1, 2, 3, 4, 5, 6, 9)] == [
-        0.375, 0.75, 1.5, 3.0, 6.0, 6.0, 6.0,
+        0.375, 0.75, 1.5, 2.25, 2.25, 2.25, 2.25,
     ]  # fmt: skip
     assert high.delay(1) == 0.625
-    assert high.delay(10) == 10.0
+    assert high.delay(10) == 3.75
 
 
 def test_pending_repeats_newest_value_and_expires() -> None:
