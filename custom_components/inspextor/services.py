@@ -18,6 +18,7 @@ import voluptuous as vol
 
 from .const import ATTR_CAPABILITY, ATTR_VALUE, DOMAIN, SERVICE_SEND_COMMAND, is_site_entry
 from .site import InspextorSite
+from .things_services import async_setup_things_services
 
 SEND_COMMAND_SCHEMA = vol.All(
     vol.Schema(
@@ -96,3 +97,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(
         DOMAIN, SERVICE_SEND_COMMAND, _send_command, schema=SEND_COMMAND_SCHEMA
     )
+    async_setup_things_services(hass)

@@ -184,6 +184,8 @@ def _thing(name: str, spec: Any, controllers: Mapping[str, Controller]) -> Thing
     direction = _enum(where, Direction, spec.get("direction"), "direction")
     if direction is Direction.PULSE and value_type is not ValueType.BOOL:
         raise _fail(where, "a pulse is a bool")
+    if direction is Direction.OUTPUT and value_type is ValueType.STR:
+        raise _fail(where, "an output is a bool, an int or a float")
     texts = {key: spec.get(key) for key in ("unit", "device_class", "area")}
     for key, value in texts.items():
         if value is not None and not isinstance(value, str):

@@ -114,6 +114,11 @@ class SimController(asyncio.DatagramProtocol):
         thing.changes += 1
         self._reports[name] = _Report()
 
+    def send_raw(self, data: bytes) -> None:
+        """Send any bytes to Home Assistant from this controller's socket (hostile tests)."""
+        if self._transport is not None:
+            self._transport.sendto(data, self.spec.ha)
+
     def _send(self, messages: list[dict[str, Any]], addr: tuple[str, int]) -> None:
         if self._transport is None or not messages:
             return
