@@ -35,15 +35,22 @@ class ControllerLayout:
     things: list[tuple[str, str, str, dict[str, Any]]]
 
 
-def layout(controllers: int, kinds: int = 1, prefix: str = "pi") -> list[ControllerLayout]:
-    """`controllers` controllers, each with `kinds` of every MIXED thing type."""
+def layout(
+    controllers: int, kinds: int = 1, prefix: str = "pi", per: int | None = None
+) -> list[ControllerLayout]:
+    """`controllers` controllers, each with `kinds` of every MIXED thing type.
+
+    With `per`, exactly that many things each (MIXED repeated, then cut).
+    """
+    if per is not None:
+        kinds = -(-per // len(MIXED))
     out = []
     for c in range(controllers):
         things = [
             (f"{prefix}{c}_{suffix}{k}", kind, direction, extra)
             for k in range(kinds)
             for suffix, kind, direction, extra in MIXED
-        ]
+        ][:per]
         out.append(ControllerLayout(f"{prefix}{c}", ["light", "cmd_do"], things))
     return out
 
