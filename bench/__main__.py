@@ -139,13 +139,17 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
             results["6"] = [cost.run(sizes6)]
             print(table(results["6"]), flush=True)
     if "7" in only:
-        ts_sizes = (
-            things_sync.Sizes(sets=50, mqtt_rounds=50, converge_sets=20, resync_controllers=4)
-            if quick
-            else things_sync.Sizes()
-        )
-        results["7"] = await _guarded("7. things_sync", lambda: _one(things_sync.run(ts_sizes)))
+        results["7"] = await _things_sync(quick)
     return [s for key in sorted(results) for s in results[key]]
+
+
+async def _things_sync(quick: bool) -> list[Section]:
+    sizes = (
+        things_sync.Sizes(sets=50, mqtt_rounds=50, converge_sets=20, resync_controllers=4)
+        if quick
+        else things_sync.Sizes()
+    )
+    return await _guarded("7. things_sync", lambda: _one(things_sync.run(sizes)))
 
 
 async def _one(coro: Awaitable[Section]) -> list[Section]:

@@ -208,4 +208,10 @@ def _method(things: int) -> list[str]:
         "baseline is bench/nagle.py's MQTT hop on a real Mosquitto with TCP_NODELAY; 7c's "
         f"MQTT bytes count topic + JSON payload of contract 2's command and status. 7f: {things} "
         "things, asks batched into ≤ 1,400-byte lists vs one per datagram.",
+        "7e: the sets go round robin over the 10 outputs of 5 controllers, all at once; a set "
+        "of a thing still pending replaces it (newest value), so the figure is the time until "
+        "every caller has its confirmation. Backoff 0.5 s doubling to a 3 s cap, ±25 % jitter.",
+        "7a/b measure the transports (no Home Assistant on either side). Section 7 can be "
+        "refreshed alone (`python -m bench --only 7`): its rows may be from a later run than "
+        "the machine line above.",
     ]

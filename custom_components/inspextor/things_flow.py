@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
@@ -17,16 +18,39 @@ NO_PROBLEM = {"where": "", "detail": ""}
 DEFAULT_THINGS_NAME = "things_sync"
 
 
-def check_site_file(
-    user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
-) -> str | None:
-    """The site's name when the file is valid; else a field error naming the culprit."""
-    try:
-        return parse_site(user_input.get(CONF_SITE_FILE, "")).name
-    except SiteError as err:
-        errors[CONF_SITE_FILE] = err.error
-        placeholders.update(err.placeholders)
-        return None
+@dataclass(slots=True)
+class SiteFileCheck:
+    """A submitted site file: valid, or the field error naming the controller or thing."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=lambda: dict(NO_PROBLEM))
+    valid: bool = False
+
+    @classmethod
+    def of(cls, user_input: dict[str, Any] | None) -> SiteFileCheck:
+        """Check what the user sent (nothing yet: not valid, no errors)."""
+        check = cls()
+        if user_input is None:
+            return check
+        try:
+            parse_site(user_input.get(CONF_SITE_FILE, ""))
+        except SiteError as err:
+            check.errors[CONF_SITE_FILE] = err.error
+            check.placeholders.update(err.placeholders)
+        else:
+            check.valid = True
+        return check
+
+    def show(
+        self, flow: ConfigFlow | OptionsFlow, schema: vol.Schema, suggested: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """The form again, with the errors."""
+        return flow.async_show_form(
+            step_id="things_sync",
+            data_schema=flow.add_suggested_values_to_schema(schema, suggested),
+            errors=self.errors,
+            description_placeholders=self.placeholders,
+        )
 
 
 class ThingsConfigFlowSteps(ConfigFlow):
@@ -36,9 +60,8 @@ class ThingsConfigFlowSteps(ConfigFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Name and site file; one entry per site name."""
-        errors: dict[str, str] = {}
-        placeholders = dict(NO_PROBLEM)
-        if user_input is not None and check_site_file(user_input, errors, placeholders):
+        check = SiteFileCheck.of(user_input)
+        if user_input is not None and check.valid:
             title = str(user_input.get(CONF_NAME, "")).strip() or DEFAULT_THINGS_NAME
             await self.async_set_unique_id(f"{ENTRY_TYPE_THINGS}:{title}")
             self._abort_if_unique_id_configured()
@@ -53,12 +76,7 @@ class ThingsConfigFlowSteps(ConfigFlow):
                 vol.Required(CONF_SITE_FILE): SITE_FILE_SELECTOR,
             }
         )
-        return self.async_show_form(
-            step_id="things_sync",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return check.show(self, schema, user_input or {})
 
 
 class ThingsOptionsFlow(OptionsFlow):
@@ -72,16 +90,8 @@ class ThingsOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """The site file, validated."""
-        errors: dict[str, str] = {}
-        placeholders = dict(NO_PROBLEM)
-        if user_input is not None and check_site_file(user_input, errors, placeholders):
+        check = SiteFileCheck.of(user_input)
+        if user_input is not None and check.valid:
             return self.async_create_entry(data={CONF_SITE_FILE: user_input[CONF_SITE_FILE]})
         schema = vol.Schema({vol.Required(CONF_SITE_FILE): SITE_FILE_SELECTOR})
-        return self.async_show_form(
-            step_id="things_sync",
-            data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or dict(self.config_entry.options)
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
+        return check.show(self, schema, user_input or dict(self.config_entry.options))

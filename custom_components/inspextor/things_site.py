@@ -32,6 +32,7 @@ class ThingsSite:
         self.engine = Engine(site, clock=hass.loop.time)
         self.endpoint: Endpoint | None = None
         self._listeners: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
+        self._silent: set[str] = set()
 
     async def async_start(self) -> None:
         """Bind the site's port, then ask every controller for its things."""
@@ -71,6 +72,7 @@ class ThingsSite:
                 changed.add(event.thing)
             elif isinstance(event, Availability):
                 changed.update(t.name for t in self.site.things_of(event.controller))
+                self._log_availability(event)
             elif isinstance(event, PulseReceived):
                 self.hass.bus.async_fire(
                     EVENT_THINGS_PULSE, {"controller": event.controller, "thing": event.thing}
@@ -81,6 +83,15 @@ class ThingsSite:
         for thing in changed:
             for listener in list(self._listeners.get(thing, ())):
                 listener()
+
+    def _log_availability(self, event: Availability) -> None:
+        """Once when a controller stops answering, once when it is back."""
+        if not event.available:
+            self._silent.add(event.controller)
+            LOGGER.info("things_sync controller %s does not answer", event.controller)
+        elif event.controller in self._silent:
+            self._silent.discard(event.controller)
+            LOGGER.info("things_sync controller %s answers again", event.controller)
 
     async def _request(self, make: Callable[[Engine], int], name: str) -> Any:
         if self.endpoint is None:

@@ -150,7 +150,10 @@ async def test_a_pulse_fires_once_however_often_it_is_duplicated(
 
 
 async def test_a_controller_that_comes_back_is_asked_again(
-    hass: HomeAssistant, sim: SimSite, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant,
+    sim: SimSite,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(engine_module, "OFFLINE_AFTER", 1.0)
     site = await setup_things_site(hass, sim, CONTROLLERS)
@@ -170,3 +173,6 @@ async def test_a_controller_that_comes_back_is_asked_again(
     await turn_on  # the repeat reaches it
     await wait_for(lambda: site.state(hass, "pi0_temp0") == "30.5", timeout=10)
     assert site.state(hass, "pi0_light0") == STATE_ON
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
+    assert said.count("things_sync controller pi0 does not answer") == 1
+    assert said.count("things_sync controller pi0 answers again") == 1
