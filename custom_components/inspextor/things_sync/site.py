@@ -77,16 +77,6 @@ class Site:
         """The things a controller owns, in file order."""
         return [thing for thing in self.things.values() if thing.owner == controller]
 
-    def with_endpoints(self, endpoints: Mapping[str, tuple[str, int]]) -> Site:
-        """The same site with some controllers at other addresses (tests, proxies)."""
-        controllers = dict(self.controllers)
-        for name, (host, port) in endpoints.items():
-            old = controllers[name]
-            controllers[name] = Controller(name, host, port, old.roles)
-        return Site(
-            self.name, self.ha_host, self.ha_port, controllers, self.things, self.ttl, self.key
-        )
-
 
 class SiteError(ValueError):
     """A site file problem: `error` is a config-flow error key, `where` the culprit."""

@@ -105,10 +105,6 @@ class Endpoint(asyncio.DatagramProtocol):
         self.pump()
         return future
 
-    async def wait(self, token: int) -> Any:
-        """Await `track(token)`."""
-        return await self.track(token)
-
     def close(self) -> None:
         """Stop the timer and the socket; waiting requests fail."""
         if self._timer is not None:

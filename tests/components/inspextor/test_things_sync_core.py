@@ -75,6 +75,43 @@ def test_site_file_parses() -> None:
         (("roles: [security]", "roles: security"), "controller pi-alarm", "invalid_site_file"),
         (("min: 0", "min: low"), "thing dimmer", "invalid_site_file"),
         (("area: Hall", "area: 3"), "thing hall_light", "invalid_site_file"),
+        (
+            ("type: bool, direction: output", "type: str, direction: output"),
+            "thing hall_light",
+            "invalid_site_file",
+        ),
+        (
+            ("pi-light: {host: 127.0.0.2, port: 5006, roles: [light, cmd_do]}", "pi-light: 5"),
+            "controller pi-light",
+            "invalid_site_file",
+        ),
+        (
+            (
+                "pi-light: {host: 127.0.0.2, port: 5006, roles: [light, cmd_do]}",
+                "pi-light: {host: 127.0.0.2, port: 5006, colour: 1}",
+            ),
+            "controller pi-light",
+            "invalid_site_file",
+        ),
+        (
+            (
+                "pi-light: {host: 127.0.0.2, port: 5006, roles: [light, cmd_do]}",
+                "pi-light: {host: 127.0.0.2}",
+            ),
+            "controller pi-light",
+            "invalid_site_file",
+        ),
+        (
+            ("bell: {owner: pi-alarm, type: bool, direction: pulse}", "bell: 3"),
+            "thing bell",
+            "invalid_site_file",
+        ),
+        (("bell: {owner: pi-alarm", "'': {owner: pi-alarm"), "things", "invalid_site_file"),
+        (
+            ("home_assistant: {host: 127.0.0.1, port: 5005}", "home_assistant: 5"),
+            "home_assistant",
+            "invalid_site_file",
+        ),
     ],
 )
 def test_site_file_errors_name_the_culprit(change: tuple[str, str], where: str, error: str) -> None:
@@ -214,3 +251,17 @@ def test_pending_resolve_and_drop() -> None:
     assert table.resolve(("ask", "a")) is None
     assert [p.key for p in table.drop_controller("other")] == [("ask", "b")]
     assert table.next_wakeup() is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("str", "x" * 300), ("int", 1.5), ("float", float("inf")), ("int", "7"), ("bool", 2)],
+)
+def test_values_of_the_wrong_kind_are_refused(kind: str, value: object) -> None:
+    from custom_components.inspextor.things_sync.site import Thing, ValueType
+    from custom_components.inspextor.things_sync.values import coerce
+
+    thing = Thing("t", "pi", ValueType(kind), Direction.INPUT)
+    with pytest.raises(ValueError, match="not"):
+        coerce(thing, value)
+    assert coerce(Thing("n", "pi", ValueType.INT, Direction.INPUT), 3.0) == 3
