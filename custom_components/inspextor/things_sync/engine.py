@@ -94,6 +94,9 @@ class Engine:
         hosts = Counter(c.host for c in site.controllers.values())
         self._by_host = {c.host: c.name for c in site.controllers.values() if hosts[c.host] == 1}
         self._logged: set[tuple[str, str]] = set()
+        self._keepalive_thing = {
+            name: things[0].name for name in site.controllers if (things := site.things_of(name))
+        }
 
     # ----- requests from HA -------------------------------------------------------------
 
@@ -356,14 +359,21 @@ class Engine:
         self._offline(now)
         return self._flush()
 
+    def _keepalive_due(self) -> dict[str, float]:
+        """When each controller (with things, no keep-alive pending) is due an ask."""
+        return {
+            name: heard + KEEPALIVE
+            for name, thing in self._keepalive_thing.items()
+            if (heard := self.controllers[name].last_heard) is not None
+            and ("ask", thing) not in self.pending
+        }
+
     def _keepalive(self, now: float) -> None:
-        for name, state in self.controllers.items():
-            if state.last_heard is None or now - state.last_heard < KEEPALIVE:
-                continue
-            things = self.site.things_of(name)
-            if things and ("ask", things[0].name) not in self.pending:
-                msg = wire.io("ask", things[0].name, None)
-                self.pending.add(("ask", things[0].name), name, msg, now, ttl=None)
+        for name, due in self._keepalive_due().items():
+            if now >= due:
+                thing = self._keepalive_thing[name]
+                msg = wire.io("ask", thing, None)
+                self.pending.add(("ask", thing), name, msg, now, ttl=None)
 
     def _offline(self, now: float) -> None:
         for name, state in self.controllers.items():
@@ -390,7 +400,7 @@ class Engine:
             s.awaiting_since + OFFLINE_AFTER
             for s in self.controllers.values()
             if s.available and s.awaiting_since is not None
-        ] + [s.last_heard + KEEPALIVE for s in self.controllers.values() if s.last_heard]
+        ] + list(self._keepalive_due().values())
         candidates = [t for t in [wake, *checks] if t is not None]
         return min(candidates) if candidates else None
 

@@ -209,6 +209,12 @@ def test_keepalive_asks_a_silent_controller() -> None:
     sent(engine)
     clock.now += 31
     assert [m["io"] for _, m in sent(engine) if m["cmd"] == "ask"] == ["door"]
+    for _ in range(5):  # it stays silent: the ask repeats, no busy loop of wake-ups
+        wake = engine.next_wakeup()
+        assert wake is not None
+        assert wake > clock.now
+        clock.now = wake
+        sent(engine)
 
 
 def test_command_cum_and_clim_answers() -> None:
