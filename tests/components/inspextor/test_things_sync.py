@@ -176,3 +176,21 @@ async def test_a_controller_that_comes_back_is_asked_again(
     said = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components")]
     assert said.count("things_sync controller pi0 does not answer") == 1
     assert said.count("things_sync controller pi0 answers again") == 1
+
+
+async def test_a_controller_device_goes_only_when_the_site_file_drops_it(
+    hass: HomeAssistant, sim: SimSite
+) -> None:
+    from custom_components.inspextor import async_remove_config_entry_device
+    from custom_components.inspextor.things_sync.site import parse_site
+    from tests.helpers.things_sync import site_text
+
+    site = await setup_things_site(hass, sim, CONTROLLERS)
+    devices = {
+        d.name: d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), site.entry.entry_id)
+    }
+    assert not await async_remove_config_entry_device(hass, site.entry, devices["pi1"])
+    site.things.site = parse_site(site_text(CONTROLLERS[:1], sim.addresses[:1]))
+    assert await async_remove_config_entry_device(hass, site.entry, devices["pi1"])
+    assert not await async_remove_config_entry_device(hass, site.entry, devices["pi0"])
