@@ -200,7 +200,6 @@ class Stack:
             None,
         )
         await self.simulator.start()
-        await self._start_things_simulator()
         contracts = [
             f"{cfg.contract_id}:{cfg.instance_id}:{self.instance_password}:"
             f"{cfg.contract_state}:{cfg.contract_expires}",
@@ -234,11 +233,7 @@ class Stack:
                 "site_map": cfg.site_map.read_text(),
             },
         )
-        await self.ensure_inspextor_entry(
-            THINGS_TITLE,
-            "things_sync",
-            {"name": THINGS_TITLE, "site_file": self._things_site_file().read_text()},
-        )
+        await self._start_things()
         await self.wait_http(self.devcloud_url + "/api/homes", self.devcloud)
         await self.start_bridge()
         # The bridge entry checks the bridge's API while it is created: the bridge runs now.
@@ -258,8 +253,8 @@ class Stack:
         path.write_text(demo_things_site(cfg.things_port, cfg.things_ha_port), encoding="utf-8")
         return path
 
-    async def _start_things_simulator(self) -> None:
-        """One things_sync controller (no broker), its inputs changing now and then."""
+    async def _start_things(self) -> None:
+        """One things_sync controller (no broker, inputs changing now and then), its entry."""
         self.things_simulator = ManagedProcess.python_module(
             "things_sync simulator",
             "devkit.simulator.things_sync",
@@ -268,6 +263,11 @@ class Stack:
             None,
         )
         await self.things_simulator.start()
+        await self.ensure_inspextor_entry(
+            THINGS_TITLE,
+            "things_sync",
+            {"name": THINGS_TITLE, "site_file": self._things_site_file().read_text()},
+        )
 
     async def ensure_inspextor_entry(
         self, title: str, kind: str, user_input: dict[str, Any]
