@@ -177,3 +177,19 @@ async def test_diagnostics_count_and_redact(
     assert found["known"] == found["things"] == 6
     assert found["signed"] is False
     await asyncio.sleep(0)
+
+
+async def test_a_pulse_from_a_controller_is_one_event(hass: HomeAssistant, sim: SimSite) -> None:
+    from pytest_homeassistant_custom_component.common import async_capture_events
+
+    site = await setup_things_site(hass, sim, CONTROLLERS)
+    await wait_known(site)
+    events = async_capture_events(hass, "inspextor_things_pulse")
+    pulse = json.dumps([{"type": "io", "cmd": "pulse", "io": "pi0_bell0", "val": 1, "mid": "ab:1"}])
+    state = site.things.engine.controllers["pi0"]
+    before = state.received
+    for _ in range(3):  # the controller repeats it (its reply_pulse was lost, say)
+        sim.controllers[0].send_raw(pulse.encode())
+    await wait_for(lambda: state.received >= before + 3, timeout=5)  # all three heard
+    await hass.async_block_till_done()
+    assert [e.data for e in events] == [{"controller": "pi0", "thing": "pi0_bell0"}]
