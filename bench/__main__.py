@@ -1,7 +1,7 @@
 """Run the benchmarks and rewrite docs/benchmarks.md.
 
 python -m bench                 # all seven, writes docs/benchmarks.md
-python -m bench --only 7        # the interactions analysis alone: updates its section
+python -m bench --only 7        # things_sync alone: rewrites its own rows of the doc
 python -m bench --only 3,6      # some of them, printed only (the doc is kept)
 python -m bench --quick         # tiny sizes: checks the code, figures meaningless
 """
@@ -17,8 +17,16 @@ import tempfile
 import time
 import traceback
 
-from bench import cost, footprint, ingest, interactions, machine, stack_latency, sync_pipeline
-from bench.report import Row, Section, render, table
+from bench import (
+    cost,
+    footprint,
+    ingest,
+    machine,
+    stack_latency,
+    sync_pipeline,
+    things_sync,
+)
+from bench.report import Row, Section, render, splice, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 _LOGGER = logging.getLogger("bench")
@@ -131,11 +139,17 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
             results["6"] = [cost.run(sizes6)]
             print(table(results["6"]), flush=True)
     if "7" in only:
-        sizes7 = interactions.Sizes(automations=200, changes=5) if quick else interactions.Sizes()
-        results["7"] = await _guarded(
-            "7. Interactions analysis", lambda: _one(interactions.run(sizes7))
-        )
+        results["7"] = await _things_sync(quick)
     return [s for key in sorted(results) for s in results[key]]
+
+
+async def _things_sync(quick: bool) -> list[Section]:
+    sizes = (
+        things_sync.Sizes(sets=50, mqtt_rounds=50, converge_sets=20, resync_controllers=4)
+        if quick
+        else things_sync.Sizes()
+    )
+    return await _guarded("7. things_sync", lambda: _one(things_sync.run(sizes)))
 
 
 async def _one(coro: Awaitable[Section]) -> list[Section]:
@@ -160,10 +174,10 @@ def main() -> None:
     if everything and not args.quick:
         args.out.write_text(render(sections, machine.describe(), elapsed), encoding="utf-8")
         print(f"wrote {args.out}")
-    elif only == {"7"} and not args.quick and sections and not sections[0].error:
-        # Benchmark 7 alone replaces its own rows and section in the doc, keeping the rest.
-        text = interactions.splice(args.out.read_text(encoding="utf-8"), sections[0])
-        args.out.write_text(text, encoding="utf-8")
+    elif only == {"7"} and not args.quick and not sections[0].error:
+        # Benchmark 7 stands alone (no broker of the others): it may refresh its own rows.
+        text = args.out.read_text(encoding="utf-8")
+        args.out.write_text(splice(text, sections[0]), encoding="utf-8")
         print(f"updated section 7 of {args.out}")
 
 

@@ -130,12 +130,43 @@ def render(sections: list[Section], machine: dict[str, str], elapsed: float) -> 
         "",
     ]
     for section in sections:
-        out += [f"## {section.title}", ""]
-        if section.error:
-            out += [f"**This benchmark failed in this run:** `{section.error}`", ""]
-        out += [f"- {line}" for line in section.method]
-        if section.gaps:
-            out += ["", "**Missed targets and what would close them:**", ""]
-            out += [f"- {line}" for line in section.gaps]
-        out.append("")
+        out += section_body(section)
     return "\n".join(out)
+
+
+def section_body(section: Section) -> list[str]:
+    """A benchmark's own part of the doc: title, method notes, gaps."""
+    out = [f"## {section.title}", ""]
+    if section.error:
+        out += [f"**This benchmark failed in this run:** `{section.error}`", ""]
+    out += [f"- {line}" for line in section.method]
+    if section.gaps:
+        out += ["", "**Missed targets and what would close them:**", ""]
+        out += [f"- {line}" for line in section.gaps]
+    out.append("")
+    return out
+
+
+def splice(text: str, section: Section) -> str:
+    """docs/benchmarks.md with one benchmark's rows and section replaced (or added).
+
+    For a benchmark that runs alone (no shared brokers), so refreshing it does not need a
+    rerun of the others. Its rows' numbers share the section's number prefix.
+    """
+    prefix = section.title.split(".")[0]
+    lines = text.split("\n")
+    rows = ["| " + " | ".join(row.cells()) + " |" for row in section.rows]
+    kept = [line for line in lines if not line.startswith(f"| {prefix}")]
+    start = kept.index("## Results")
+    end = next(i for i in range(start + 3, len(kept)) if not kept[i].startswith("|"))
+    kept[end:end] = rows
+    header = f"## {section.title}"
+    if header in kept:
+        first = kept.index(header)
+        last = next(
+            (i for i in range(first + 1, len(kept)) if kept[i].startswith("## ")), len(kept)
+        )
+        kept[first:last] = section_body(section)
+    else:
+        kept += ["", *section_body(section)] if kept[-1] else section_body(section)
+    return "\n".join(kept)

@@ -40,9 +40,12 @@ from .const import (
     DEFAULT_RETRIES,
     DOMAIN,
     ENTRY_TYPE_SITE,
+    ENTRY_TYPE_THINGS,
+    entry_type,
     is_bridge_entry,
 )
 from .sitemap import SiteMapError, parse_site_map, validate_path
+from .things_flow import ThingsConfigFlowSteps, ThingsOptionsFlow
 
 SITE_MAP_SELECTOR = TextSelector(TextSelectorConfig(multiline=True))
 NO_PROBLEM = {"path": "", "detail": ""}
@@ -102,7 +105,7 @@ def _options(user_input: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class InspextorConfigFlow(BridgeConfigFlowSteps, domain=DOMAIN):
+class InspextorConfigFlow(BridgeConfigFlowSteps, ThingsConfigFlowSteps, domain=DOMAIN):
     """Set up an InspeXtor site or the cloud bridge."""
 
     VERSION = 1
@@ -114,11 +117,13 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, domain=DOMAIN):
         """The options flow of a site or of the bridge."""
         if is_bridge_entry(config_entry):
             return BridgeOptionsFlow()
+        if entry_type(config_entry) == ENTRY_TYPE_THINGS:
+            return ThingsOptionsFlow()
         return InspextorOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """A site or the cloud bridge."""
-        return self.async_show_menu(step_id="user", menu_options=["site", "bridge"])
+        """An MQTT site, a things_sync site or the cloud bridge."""
+        return self.async_show_menu(step_id="user", menu_options=["site", "things_sync", "bridge"])
 
     async def async_step_site(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Name, base topic and site map of a site."""
@@ -188,6 +193,8 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if is_bridge_entry(entry):
             return await self.async_reconfigure_bridge(entry, user_input)
+        if entry_type(entry) == ENTRY_TYPE_THINGS:
+            return self.async_abort(reason="things_sync_in_options")
         errors: dict[str, str] = {}
         if user_input is not None:
             base = _check_base_topic(user_input, errors)

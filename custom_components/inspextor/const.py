@@ -24,6 +24,9 @@ MANUFACTURER: Final = "InspeXtor"
 CONF_ENTRY_TYPE: Final = "entry_type"
 ENTRY_TYPE_SITE: Final = "site"
 ENTRY_TYPE_BRIDGE: Final = "bridge"
+# A things_sync site (controllers over UDP, no broker); its options hold the site file.
+ENTRY_TYPE_THINGS: Final = "things_sync"
+CONF_SITE_FILE: Final = "site_file"
 CONF_BASE_TOPIC: Final = "base_topic"
 # A bridge entry's data holds CONF_HOST, CONF_PORT and CONF_TOKEN (homeassistant.const).
 

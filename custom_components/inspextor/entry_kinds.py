@@ -1,7 +1,8 @@
 """The kinds of config entry this domain holds, and what each one has and does.
 
 One domain holds several kinds of entries, told apart by `entry_type` in the entry's data
-(const.py): an MQTT site (`site`) and the cloud bridge (`bridge`). `ENTRY_KINDS` maps each
+(const.py): an MQTT site (`site`), a things_sync site (`things_sync`, controllers over
+UDP, things_*.py) and the cloud bridge (`bridge`). `ENTRY_KINDS` maps each
 `entry_type` to an `EntryKind`: how the entry is set up, which platforms it has and which
 entity set-up each platform runs, its diagnostics and its removal. Nothing else in the
 integration branches on the kind: `__init__.py` and `diagnostics.py` look the kind up
@@ -49,16 +50,24 @@ from . import (
     site_cover,
     site_light,
     site_sensor,
+    things_binary_sensor,
+    things_button,
+    things_number,
+    things_sensor,
+    things_switch,
 )
 from .bridge_coordinator import BridgeConfigEntry
 from .bridge_diagnostics import BRIDGE_TO_REDACT, bridge_diagnostics
 from .bridge_entry import async_setup_bridge
 from .bridge_repairs import async_delete_issues
-from .const import DOMAIN, ENTRY_TYPE_BRIDGE, ENTRY_TYPE_SITE, entry_type
+from .const import DOMAIN, ENTRY_TYPE_BRIDGE, ENTRY_TYPE_SITE, ENTRY_TYPE_THINGS, entry_type
 from .entity import site_platform
 from .site import SiteConfigEntry
 from .site_diagnostics import TO_REDACT, device_entry_diagnostics, entry_diagnostics
 from .site_entry import async_setup_site, async_start_site, remove_site_device
+from .things_diagnostics import THINGS_TO_REDACT, things_diagnostics
+from .things_entry import async_setup_things, async_start_things, remove_things_device
+from .things_site import ThingsConfigEntry
 
 type PlatformSetup[E: ConfigEntry[Any]] = Callable[
     [HomeAssistant, E, AddConfigEntryEntitiesCallback], None
@@ -115,6 +124,20 @@ ENTRY_KINDS: Final[Mapping[str, EntryKind[Any]]] = {
         diagnostics=bridge_diagnostics,
         redact=BRIDGE_TO_REDACT,
         removed=async_delete_issues,
+    ),
+    ENTRY_TYPE_THINGS: EntryKind[ThingsConfigEntry](
+        async_setup=async_setup_things,
+        platforms={
+            Platform.BINARY_SENSOR: things_binary_sensor.add_things_binary_sensors,
+            Platform.BUTTON: things_button.add_things_buttons,
+            Platform.NUMBER: things_number.add_things_numbers,
+            Platform.SENSOR: things_sensor.add_things_sensors,
+            Platform.SWITCH: things_switch.add_things_switches,
+        },
+        async_started=async_start_things,
+        diagnostics=things_diagnostics,
+        redact=THINGS_TO_REDACT,
+        remove_device=remove_things_device,
     ),
 }
 

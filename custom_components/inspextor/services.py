@@ -32,6 +32,7 @@ from .const import (
 )
 from .interaction_monitor import DATA_MONITOR
 from .site import InspextorSite
+from .things_services import async_setup_things_services
 
 SEND_COMMAND_SCHEMA = vol.All(
     vol.Schema(
@@ -127,3 +128,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _check_interactions,
         supports_response=SupportsResponse.ONLY,
     )
+    async_setup_things_services(hass)

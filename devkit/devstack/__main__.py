@@ -61,6 +61,8 @@ async def demo(workdir: Path) -> int:
             f"  Activation      HTTP {status}: {result}\n"
             f"  Cloud may control: {', '.join(exposed)}\n"
             "                  (chosen in HA: the InspeXtor cloud bridge entry's options)\n"
+            f"  things_sync     controller pi-garden on 127.0.0.2:{stack.config.things_port} "
+            '(UDP, no broker), entry "Demo things_sync"\n'
             f"  Mobile app      .venv/bin/python -m devkit.devcloud mobile "
             f"--url {stack.devcloud_url} list\n"
             f"  Logs            {stack.logs}/ and {stack.hass.log_file}\n"

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from devkit.devcloud.broker import LocalBroker, start_local_broker
+from devkit.devstack.demo_things import THINGS_TITLE, demo_things_site
 from devkit.devstack.hass import HassInstance
 from devkit.devstack.procs import ManagedProcess
 
@@ -56,6 +57,9 @@ class StackConfig:
     hass_port: int = 8123
     devcloud_port: int = 8080
     bridge_port: int = 9998
+    # things_sync (UDP): the demo controller on 127.0.0.2, and where HA listens.
+    things_port: int = 5006
+    things_ha_port: int = 5005
     base_topic: str = "inspextor"
     contract_id: str = "C-1001"
     instance_id: str = "home-1"
@@ -76,7 +80,15 @@ class StackConfig:
         """Free ports everywhere: for tests and benchmarks running beside a demo."""
         ports = {
             name: free_port()
-            for name in ("site_port", "cloud_port", "hass_port", "devcloud_port", "bridge_port")
+            for name in (
+                "site_port",
+                "cloud_port",
+                "hass_port",
+                "devcloud_port",
+                "bridge_port",
+                "things_port",
+                "things_ha_port",
+            )
         }
         return cls(workdir=workdir, **{**ports, **overrides})
 
@@ -90,6 +102,7 @@ class Stack:
     cloud_broker: LocalBroker | None = None
     hass: HassInstance | None = None
     simulator: ManagedProcess | None = None
+    things_simulator: ManagedProcess | None = None
     devcloud: ManagedProcess | None = None
     bridge: ManagedProcess | None = None
     bridge_token: str = ""
@@ -220,6 +233,7 @@ class Stack:
                 "site_map": cfg.site_map.read_text(),
             },
         )
+        await self._start_things()
         await self.wait_http(self.devcloud_url + "/api/homes", self.devcloud)
         await self.start_bridge()
         # The bridge entry checks the bridge's API while it is created: the bridge runs now.
@@ -233,10 +247,32 @@ class Stack:
         # up and is waiting to retry. Load it now rather than after HA's backoff.
         await self.hass.ensure_loaded(self.bridge_entry_id)
 
+    def _things_site_file(self) -> Path:
+        cfg = self.config
+        path = cfg.workdir / "things_site.yaml"
+        path.write_text(demo_things_site(cfg.things_port, cfg.things_ha_port), encoding="utf-8")
+        return path
+
+    async def _start_things(self) -> None:
+        """One things_sync controller (no broker, inputs changing now and then), its entry."""
+        self.things_simulator = ManagedProcess.python_module(
+            "things_sync simulator",
+            "devkit.simulator.things_sync",
+            ["--site", str(self._things_site_file()), "--inputs", str(self.config.sensor_interval)],
+            self.logs / "things_sync.log",
+            None,
+        )
+        await self.things_simulator.start()
+        await self.ensure_inspextor_entry(
+            THINGS_TITLE,
+            "things_sync",
+            {"name": THINGS_TITLE, "site_file": self._things_site_file().read_text()},
+        )
+
     async def ensure_inspextor_entry(
         self, title: str, kind: str, user_input: dict[str, Any]
     ) -> dict[str, Any]:
-        """The InspeXtor entry titled `title`, created through the menu (site or bridge)."""
+        """The InspeXtor entry titled `title`, created through the menu (its kind's step)."""
         assert self.hass is not None
         return await self.hass.ensure_entry(
             "inspextor", [{"next_step_id": kind}, user_input], title=title
@@ -318,7 +354,7 @@ class Stack:
 
     async def stop(self) -> None:
         """Stop every part, last started first. Safe to call twice."""
-        for proc in (self.bridge, self.devcloud, self.simulator):
+        for proc in (self.bridge, self.devcloud, self.things_simulator, self.simulator):
             if proc is not None:
                 await proc.stop()
         if self.hass is not None:

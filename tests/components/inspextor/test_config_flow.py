@@ -34,7 +34,7 @@ async def _site_form(hass: HomeAssistant) -> ConfigFlowResult:
     """Start the user flow and choose a site in its menu."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["site", "bridge"]
+    assert result["menu_options"] == ["site", "things_sync", "bridge"]
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "site"}
     )
