@@ -3,6 +3,7 @@
 python -m bench                 # all six, writes docs/benchmarks.md
 python -m bench --only 3,6      # some of them, printed only (the doc is kept)
 python -m bench --quick         # tiny sizes: checks the code, figures meaningless
+python -m bench --only 4 --sizes 1000,5000   # benchmark 4 at these device counts
 """
 
 from __future__ import annotations
@@ -16,10 +17,21 @@ import tempfile
 import time
 import traceback
 
-from bench import cost, footprint, ingest, machine, stack_latency, sync_pipeline
+from bench import (
+    bridge_scale,
+    chart,
+    cost,
+    footprint,
+    ingest,
+    machine,
+    stack_latency,
+    sync_pipeline,
+)
 from bench.report import Row, Section, render, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+CHART_DATA = DOC.parent / "images" / "scale.json"
+ALL = "1,2,3,4,5,6,7"
 _LOGGER = logging.getLogger("bench")
 
 
@@ -37,7 +49,9 @@ async def _guarded(title: str, make: Callable[[], Awaitable[list[Section]]]) -> 
     return sections
 
 
-async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
+async def run_all(
+    only: set[str], quick: bool, workdir: Path, device_sizes: tuple[int, ...] | None = None
+) -> list[Section]:
     """Every selected benchmark in an order that keeps the machine's load apart."""
     results: dict[str, list[Section]] = {}
     sync_numbers: sync_pipeline.SyncResults | None = None
@@ -78,13 +92,17 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
         results["1"], results["2"] = (both[:1], both[1:]) if len(both) == 2 else (both, [])
     if "4" in only:
         ingest_sizes = (
-            ingest.Sizes(devices=40, messages_per_device=3, polled_runs=1)
-            if quick
-            else ingest.Sizes()
+            ingest.Sizes(devices=(24,), messages_per_device=2, runs=1) if quick else ingest.Sizes()
         )
-        results["4"] = await _guarded(
-            "4. Integration ingest", lambda: _one(ingest.run(workdir / "ingest", ingest_sizes))
-        )
+        if device_sizes:
+            ingest_sizes.devices = device_sizes
+
+        async def four() -> list[Section]:
+            section, data = await ingest.run(workdir / "ingest", ingest_sizes)
+            chart.write("home", data, CHART_DATA)
+            return [section]
+
+        results["4"] = await _guarded("4. A large home", four)
     if "5" in only:
         fp_sizes = (
             footprint.Sizes(
@@ -129,6 +147,21 @@ async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
             )
             results["6"] = [cost.run(sizes6)]
             print(table(results["6"]), flush=True)
+    if "7" in only:
+        scale_sizes = (
+            bridge_scale.Sizes(entities=(60,), flood_seconds=1, outbox_seconds=1, idle_seconds=1)
+            if quick
+            else bridge_scale.Sizes()
+        )
+        if device_sizes:
+            scale_sizes.entities = device_sizes
+
+        async def seven() -> list[Section]:
+            section, data = await bridge_scale.run(workdir / "bridge-scale", scale_sizes)
+            chart.write("bridge", data, CHART_DATA)
+            return [section]
+
+        results["7"] = await _guarded("7. The bridge at scale", seven)
     return [s for key in sorted(results) for s in results[key]]
 
 
@@ -138,16 +171,20 @@ async def _one(coro: Awaitable[Section]) -> list[Section]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="InspeXtor benchmarks (issue #6)")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated numbers")
+    parser.add_argument("--only", default=ALL, help="comma-separated numbers")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, no doc written")
     parser.add_argument("--out", type=Path, default=DOC)
+    parser.add_argument(
+        "--sizes", default="", help="benchmarks 4 and 7: device/entity counts, e.g. 1000,10000"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    everything = only == {"1", "2", "3", "4", "5", "6"}
+    everything = only == set(ALL.split(","))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inx-bench-") as tmp:
-        sections = asyncio.run(run_all(only, args.quick, Path(tmp)))
+        sizes = tuple(int(part) for part in args.sizes.split(",") if part.strip())
+        sections = asyncio.run(run_all(only, args.quick, Path(tmp), sizes or None))
     elapsed = time.monotonic() - started
     print("\n" + table(sections))
     print(f"\nall done in {elapsed:.0f} s")
