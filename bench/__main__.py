@@ -1,9 +1,10 @@
 """Run the benchmarks and rewrite docs/benchmarks.md.
 
-python -m bench                 # all seven, writes docs/benchmarks.md
-python -m bench --only 7        # things_sync alone: rewrites its own rows of the doc
-python -m bench --only 3,6      # some of them, printed only (the doc is kept)
-python -m bench --quick         # tiny sizes: checks the code, figures meaningless
+python -m bench                          # all of them, writes docs/benchmarks.md
+python -m bench --only 3,6               # some of them, printed only (the doc is kept)
+python -m bench --only 7                 # one that stands alone: updates its own section
+python -m bench --quick                  # tiny sizes: checks the code, figures meaningless
+python -m bench --only 4,10 --sizes 1000,5000   # the large-home benchmarks at these sizes
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 import logging
 from pathlib import Path
 import tempfile
@@ -18,9 +20,12 @@ import time
 import traceback
 
 from bench import (
+    bridge_scale,
+    chart,
     cost,
     footprint,
     ingest,
+    interactions,
     machine,
     stack_latency,
     sync_pipeline,
@@ -29,7 +34,24 @@ from bench import (
 from bench.report import Row, Section, render, splice, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+CHART_DATA = DOC.parent / "images" / "scale.json"
+ALL = ("1", "2", "3", "4", "5", "6", "7", "8", "10")
+# Benchmarks that share nothing with the others: run alone, they refresh their own section.
+STANDALONE = frozenset({"7", "8"})
 _LOGGER = logging.getLogger("bench")
+
+
+@dataclass
+class Run:
+    """What one invocation asked for, and what earlier benchmarks left for later ones."""
+
+    only: set[str]
+    quick: bool
+    workdir: Path
+    sizes: tuple[int, ...] | None = None
+    results: dict[str, list[Section]] = field(default_factory=dict)
+    sync: sync_pipeline.SyncResults | None = None
+    stack: stack_latency.StackResults | None = None
 
 
 async def _guarded(title: str, make: Callable[[], Awaitable[list[Section]]]) -> list[Section]:
@@ -46,110 +68,154 @@ async def _guarded(title: str, make: Callable[[], Awaitable[list[Section]]]) -> 
     return sections
 
 
-async def run_all(only: set[str], quick: bool, workdir: Path) -> list[Section]:
-    """Every selected benchmark in an order that keeps the machine's load apart."""
-    results: dict[str, list[Section]] = {}
-    sync_numbers: sync_pipeline.SyncResults | None = None
-    stack_numbers: stack_latency.StackResults | None = None
+async def _sync(run: Run) -> None:
+    sizes = (
+        sync_pipeline.Sizes(
+            ingest_changes=3000,
+            flood_seconds=2,
+            naive_ingest_changes=1000,
+            entities=100,
+            low_window=1.0,
+        )
+        if run.quick
+        else sync_pipeline.Sizes()
+    )
 
-    if "3" in only or "6" in only or "5" in only:
-        sizes = (
-            sync_pipeline.Sizes(
-                ingest_changes=3000,
-                flood_seconds=2,
-                naive_ingest_changes=1000,
-                entities=100,
-                low_window=1.0,
+    async def three() -> list[Section]:
+        section, run.sync = await sync_pipeline.run(sizes)
+        return [section]
+
+    run.results["3"] = await _guarded("3. Sync throughput", three)
+
+
+async def _stack(run: Run) -> None:
+    sizes = (
+        stack_latency.Sizes(commands=20, block=10, device_block=5, changes=10)
+        if run.quick
+        else stack_latency.Sizes()
+    )
+
+    async def one_two() -> list[Section]:
+        first, second, run.stack = await stack_latency.run(run.workdir / "stack", sizes)
+        return [first, second]
+
+    both = await _guarded("1+2. Stack latency", one_two)
+    run.results["1"], run.results["2"] = (both[:1], both[1:]) if len(both) == 2 else (both, [])
+
+
+async def _large_home(run: Run) -> None:
+    sizes = (
+        ingest.Sizes(devices=(24,), messages_per_device=2, runs=1) if run.quick else ingest.Sizes()
+    )
+    if run.sizes:
+        sizes.devices = run.sizes
+
+    async def four() -> list[Section]:
+        section, data = await ingest.run(run.workdir / "ingest", sizes)
+        chart.write("home", data, CHART_DATA)
+        return [section]
+
+    run.results["4"] = await _guarded("4. A large home", four)
+
+
+async def _footprint(run: Run) -> None:
+    sizes = (
+        footprint.Sizes(entities=100, rate=200, flood_seconds=2, outbox_seconds=2, idle_seconds=1)
+        if run.quick
+        else footprint.Sizes()
+    )
+    sync = run.sync
+    naive_bytes = sync.naive.nbytes / max(sync.flood_changes, 1) if sync else float("nan")
+    five = await _guarded("5. Footprint", lambda: _one(footprint.run(sizes, naive_bytes)))
+    idle = run.stack.bridge_idle_kib if run.stack is not None else 0
+    if idle and not five[0].error:
+        five[0].rows.append(
+            Row(
+                "5d",
+                "bridge RSS idle in the full stack (real hass, demo home)",
+                idle / 1024,
+                float("nan"),
+                "MiB",
+                f"≤ {footprint.TARGET_MIB} MiB",
+                idle / 1024 <= footprint.TARGET_MIB,
+                1,
             )
-            if quick
-            else sync_pipeline.Sizes()
         )
-
-        async def three() -> list[Section]:
-            nonlocal sync_numbers
-            section, sync_numbers = await sync_pipeline.run(sizes)
-            return [section]
-
-        results["3"] = await _guarded("3. Sync throughput", three)
-    if "1" in only or "2" in only:
-        stack_sizes = (
-            stack_latency.Sizes(commands=20, block=10, device_block=5, changes=10)
-            if quick
-            else stack_latency.Sizes()
-        )
-
-        async def one_two() -> list[Section]:
-            nonlocal stack_numbers
-            first, second, stack_numbers = await stack_latency.run(workdir / "stack", stack_sizes)
-            return [first, second]
-
-        both = await _guarded("1+2. Stack latency", one_two)
-        results["1"], results["2"] = (both[:1], both[1:]) if len(both) == 2 else (both, [])
-    if "4" in only:
-        ingest_sizes = (
-            ingest.Sizes(devices=40, messages_per_device=3, polled_runs=1)
-            if quick
-            else ingest.Sizes()
-        )
-        results["4"] = await _guarded(
-            "4. Integration ingest", lambda: _one(ingest.run(workdir / "ingest", ingest_sizes))
-        )
-    if "5" in only:
-        fp_sizes = (
-            footprint.Sizes(
-                entities=100, rate=200, flood_seconds=2, outbox_seconds=2, idle_seconds=1
-            )
-            if quick
-            else footprint.Sizes()
-        )
-        naive_bytes = (
-            sync_numbers.naive.nbytes / max(sync_numbers.flood_changes, 1)
-            if sync_numbers
-            else float("nan")
-        )
-        five = await _guarded("5. Footprint", lambda: _one(footprint.run(fp_sizes, naive_bytes)))
-        if stack_numbers is not None and stack_numbers.bridge_idle_kib and not five[0].error:
-            five[0].rows.append(
-                Row(
-                    "5d",
-                    "bridge RSS idle in the full stack (real hass, demo home)",
-                    stack_numbers.bridge_idle_kib / 1024,
-                    float("nan"),
-                    "MiB",
-                    f"≤ {footprint.TARGET_MIB} MiB",
-                    stack_numbers.bridge_idle_kib / 1024 <= footprint.TARGET_MIB,
-                    1,
-                )
-            )
-        results["5"] = five
-    if "6" in only:
-        if sync_numbers is None or not sync_numbers.flood_changes:
-            results["6"] = [Section("6. Cloud cost", error="needs benchmark 3's byte counts")]
-        else:
-            sizes6 = cost.Sizes(
-                low_record=sync_numbers.bytes_per_low_record,
-                high_packet=sync_numbers.bytes_per_high_record,
-                naive_change=sync_numbers.naive.nbytes / sync_numbers.flood_changes,
-                **(
-                    {"action": stack_numbers.action_bytes, "result": stack_numbers.result_bytes}
-                    if stack_numbers and stack_numbers.action_bytes
-                    else {}
-                ),
-            )
-            results["6"] = [cost.run(sizes6)]
-            print(table(results["6"]), flush=True)
-    if "7" in only:
-        results["7"] = await _things_sync(quick)
-    return [s for key in sorted(results) for s in results[key]]
+    run.results["5"] = five
 
 
-async def _things_sync(quick: bool) -> list[Section]:
+def _cost(run: Run) -> None:
+    sync, stack = run.sync, run.stack
+    if sync is None or not sync.flood_changes:
+        run.results["6"] = [Section("6. Cloud cost", error="needs benchmark 3's byte counts")]
+        return
+    sizes = cost.Sizes(
+        low_record=sync.bytes_per_low_record,
+        high_packet=sync.bytes_per_high_record,
+        naive_change=sync.naive.nbytes / sync.flood_changes,
+        **(
+            {"action": stack.action_bytes, "result": stack.result_bytes}
+            if stack and stack.action_bytes
+            else {}
+        ),
+    )
+    run.results["6"] = [cost.run(sizes)]
+    print(table(run.results["6"]), flush=True)
+
+
+async def _interactions(run: Run) -> None:
+    sizes = interactions.Sizes(automations=200, changes=5) if run.quick else interactions.Sizes()
+    run.results["7"] = await _guarded(
+        "7. Interactions analysis", lambda: _one(interactions.run(sizes))
+    )
+
+
+async def _things_sync(run: Run) -> None:
     sizes = (
         things_sync.Sizes(sets=50, mqtt_rounds=50, converge_sets=20, resync_controllers=4)
-        if quick
+        if run.quick
         else things_sync.Sizes()
     )
-    return await _guarded("7. things_sync", lambda: _one(things_sync.run(sizes)))
+    run.results["8"] = await _guarded("8. things_sync", lambda: _one(things_sync.run(sizes)))
+
+
+async def _bridge_scale(run: Run) -> None:
+    sizes = (
+        bridge_scale.Sizes(entities=(60,), flood_seconds=1, outbox_seconds=1, idle_seconds=1)
+        if run.quick
+        else bridge_scale.Sizes()
+    )
+    if run.sizes:
+        sizes.entities = run.sizes
+
+    async def ten() -> list[Section]:
+        section, data = await bridge_scale.run(run.workdir / "bridge-scale", sizes)
+        chart.write("bridge", data, CHART_DATA)
+        return [section]
+
+    run.results["10"] = await _guarded("10. The bridge at scale", ten)
+
+
+async def run_all(run: Run) -> list[Section]:
+    """Every selected benchmark in an order that keeps the machine's load apart."""
+    only = run.only
+    if only & {"3", "5", "6"}:
+        await _sync(run)
+    if only & {"1", "2"}:
+        await _stack(run)
+    steps: list[tuple[str, Callable[[Run], Awaitable[None]]]] = [
+        ("4", _large_home),
+        ("5", _footprint),
+        ("7", _interactions),
+        ("8", _things_sync),
+        ("10", _bridge_scale),
+    ]
+    for number, step in steps:
+        if number in only:
+            await step(run)
+    if "6" in only:
+        _cost(run)
+    return [s for key in sorted(run.results, key=int) for s in run.results[key]]
 
 
 async def _one(coro: Awaitable[Section]) -> list[Section]:
@@ -157,28 +223,34 @@ async def _one(coro: Awaitable[Section]) -> list[Section]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="InspeXtor benchmarks (issue #6)")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated numbers")
+    parser = argparse.ArgumentParser(description="InspeXtor benchmarks")
+    parser.add_argument("--only", default=",".join(ALL), help="comma-separated numbers")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, no doc written")
     parser.add_argument("--out", type=Path, default=DOC)
+    parser.add_argument(
+        "--sizes", default="", help="benchmarks 4 and 10: device/entity counts, e.g. 1000,10000"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     only = {part.strip() for part in args.only.split(",") if part.strip()}
-    everything = only == {"1", "2", "3", "4", "5", "6", "7"}
+    sizes = tuple(int(part) for part in args.sizes.split(",") if part.strip()) or None
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="inx-bench-") as tmp:
-        sections = asyncio.run(run_all(only, args.quick, Path(tmp)))
+        sections = asyncio.run(run_all(Run(only, args.quick, Path(tmp), sizes)))
     elapsed = time.monotonic() - started
     print("\n" + table(sections))
     print(f"\nall done in {elapsed:.0f} s")
-    if everything and not args.quick:
+    if args.quick:
+        return
+    if only == set(ALL):
         args.out.write_text(render(sections, machine.describe(), elapsed), encoding="utf-8")
         print(f"wrote {args.out}")
-    elif only == {"7"} and not args.quick and not sections[0].error:
-        # Benchmark 7 stands alone (no broker of the others): it may refresh its own rows.
+    elif only <= STANDALONE and all(not s.error for s in sections):
         text = args.out.read_text(encoding="utf-8")
-        args.out.write_text(splice(text, sections[0]), encoding="utf-8")
-        print(f"updated section 7 of {args.out}")
+        for section in sections:
+            text = splice(text, section)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"updated section(s) {', '.join(sorted(only))} of {args.out}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.report import Row, Section, missed, table
+from bench.report import Row, Section
 from custom_components.inspextor.interactions import Analyser, Facts, Finding, normalise
 from custom_components.inspextor.interactions.findings import conflict
 
@@ -271,26 +271,6 @@ def _section(  # noqa: PLR0917 - one figure per argument
         method=_method(n, sizes.changes, len(findings)),
         gaps=_gaps(statistics.median(stalls), gc_pause),
     )
-
-
-def splice(doc: str, section: Section) -> str:
-    """docs/benchmarks.md with this section's rows, missed targets and text replaced."""
-    lines = [line for line in doc.splitlines() if not line.startswith(("| 7", "- 7"))]
-    rows = table([section]).splitlines()[2:]
-    last_row = max(i for i, line in enumerate(lines) if line.startswith("| 6"))
-    lines[last_row + 1 : last_row + 1] = rows
-    if "## Missed targets at a glance" in lines:
-        at = lines.index("## Missed targets at a glance") + 2
-        while at < len(lines) and lines[at].startswith("- "):
-            at += 1
-        lines[at:at] = [line for line in missed([section]) if line != "- none"]
-    text = "\n".join(lines)
-    head, _sep, _old = text.partition(f"\n## {section.title}\n")
-    body = [f"## {section.title}", "", *(f"- {line}" for line in section.method)]
-    if section.gaps:
-        body += ["", "**Missed targets and what would close them:**", ""]
-        body += [f"- {line}" for line in section.gaps]
-    return head.rstrip("\n") + "\n\n" + "\n".join([*body, ""])
 
 
 def _cpu_rows(sizes: Sizes, full: float, changes: list[float], baseline: float) -> list[Row]:

@@ -28,6 +28,8 @@ class Probe:
         self.host = host
         self.port = port
         self.handlers: list[Handler] = []
+        # called on the network thread after every (re)connect, e.g. to resubscribe
+        self.on_connect: list[Callable[[], None]] = []
         self.count = 0
         self.bytes = 0
         self.lock = threading.Lock()
@@ -45,6 +47,8 @@ class Probe:
 
     def _on_connect(self, *_args: Any) -> None:
         self._connected.set()
+        for hook in self.on_connect:
+            hook()
 
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         now = time.monotonic()

@@ -53,11 +53,12 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
   echo "$WANT" > "$STAMP"
 fi
 
-# cfn-lint pins a newer PyYAML than Home Assistant 2025.4 allows: it lives in its own venv.
+# cfn-lint pins a newer PyYAML than Home Assistant 2025.4 allows, and matplotlib (the bench
+# chart) should never meet HA's pins: both live in their own venv.
 TOOLS=$ROOT/.venv-tools
 TWANT=$(sha256sum requirements/tools.txt | cut -d' ' -f1)
 if [ ! -x "$TOOLS/bin/cfn-lint" ] || [ "$(cat "$TOOLS/.lock.sha256" 2>/dev/null)" != "$TWANT" ]; then
-  log "creating $TOOLS (cfn-lint)"
+  log "creating $TOOLS (cfn-lint, matplotlib)"
   [ -x "$TOOLS/bin/python" ] || uv venv -q -p "$PY" "$TOOLS"
   uv pip install -q -p "$TOOLS/bin/python" -r requirements/tools.txt
   echo "$TWANT" > "$TOOLS/.lock.sha256"

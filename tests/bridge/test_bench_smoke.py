@@ -8,13 +8,14 @@ follow their stated rules. The hass-based benchmarks (1, 2, 4) run with `make be
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bench import cost, footprint, ingest, stack_latency, sync_pipeline
+from bench import cost, footprint, home_mix, stack_latency, sync_pipeline
 from bench.report import Row, Section, render
 from bench.stats import percentile
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
@@ -104,14 +105,45 @@ def test_polling_baseline_waits_half_a_period_on_average() -> None:
     assert math.isnan(percentile([], 99))
 
 
-def test_baseline_mqtt_yaml_configures_every_device() -> None:
-    specs = ingest.fleet(10)
-    config = yaml.safe_load(ingest.mqtt_yaml(specs))["mqtt"]
-    assert len(config["light"]) == 5
-    assert len(config["sensor"]) == 5
+def test_baseline_mqtt_yaml_configures_every_entity_of_the_mixed_home() -> None:
+    specs = home_mix.fleet(24)
+    config = yaml.safe_load(home_mix.mqtt_yaml(specs))["mqtt"]
+    kinds = [spec.kind for spec in specs]
+    assert len(config["light"]) == kinds.count("light") + kinds.count("rgbw_light") == 12
+    assert len(config["cover"]) == kinds.count("shade") == 4
+    # two motion sensors and one Steinel per 12 devices, each with a motion entity
+    assert len(config["binary_sensor"]) == 6
+    assert len(config["sensor"]) == 2 * 3 + 2  # Steinel readings + ozone
+    ids = [e["unique_id"] for platform in config.values() for e in platform]
+    assert len(ids) == len(set(ids)) == len(home_mix.entity_keys(specs))
     light = config["light"][0]
-    assert light["brightness_state_topic"] == "inspextor/bench00/0/M/status"
-    assert config["sensor"][0]["state_topic"] == "inspextor/bench00/1/ozone/status"
+    assert light["brightness_state_topic"] == "inspextor/bench000/0/brightness/status"
+
+
+def test_every_blast_round_changes_what_each_entity_shows() -> None:
+    """A round that repeated a value would write no state and flatter the rate."""
+    specs = home_mix.fleet(24)
+    for spec in specs:
+        for cap in home_mix.capabilities(spec):
+            rounds = [r for r in range(1, 30) if home_mix.capability(spec, r) == cap]
+            values = [home_mix.value(spec, cap, r) for r in rounds]
+            assert all(a != b for a, b in itertools.pairwise(values)), (spec, cap)
+
+
+def test_the_floor_plan_maps_every_message_the_bench_sends() -> None:
+    specs = home_mix.fleet(12)
+    plan = home_mix.floor_plan(specs, rounds=9)
+    by_topic = {item["topic"]: item for item in plan["entities"]}
+    for spec in specs:
+        for round_ in range(9):
+            cap = home_mix.capability(spec, round_)
+            item = by_topic[home_mix.topic(spec, cap)]
+            assert item["values"][home_mix.payload(spec, cap, round_)] == home_mix.value(
+                spec, cap, round_
+            )
+    assert {item["unique_id"] for item in plan["entities"]} == {
+        home_mix.unique_id_ours(key) for key in home_mix.entity_keys(specs)
+    }
 
 
 def test_report_has_the_table_the_machine_and_the_gaps(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench import interactions as bench7
-from bench.report import Row, Section
+from bench.report import Row, Section, splice
 from custom_components.inspextor.interactions import analyse
 
 
@@ -13,7 +13,10 @@ async def test_bench_runs_and_splices() -> None:
     assert [row.number for row in section.rows] == ["7a", "7b", "7c", "7d", "7e", "7f"]
     doc = "\n".join(
         [
+            "## Results",
+            "",
             "| # | what |",
+            "|---|---|",
             "| 6c | cost | 1 | 2 | 1x | t | yes |",
             "",
             "## 6. Cloud cost",
@@ -21,10 +24,8 @@ async def test_bench_runs_and_splices() -> None:
             "- six",
         ]
     )
-    once = bench7.splice(doc, section)
-    twice = bench7.splice(
-        once, Section(section.title, rows=[Row("7a", "x", 1, 2, "ms", "t", True)])
-    )
+    once = splice(doc, section)
+    twice = splice(once, Section(section.title, rows=[Row("7a", "x", 1, 2, "ms", "t", True)]))
     assert "## 6. Cloud cost" in twice
     assert "- six" in twice
     assert twice.count("## 7. Interactions analysis") == 1

@@ -1,0 +1,30 @@
+"""Floor shades: position only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.cover import CoverDeviceClass, CoverEntity, CoverEntityFeature
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .entity import FloorEntity, setup_platform
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, add: AddEntitiesCallback
+) -> None:
+    """Set up the floor's shades."""
+    setup_platform(hass, entry, add, "cover", FloorShade)
+
+
+class FloorShade(FloorEntity, CoverEntity):
+    """A shade whose position comes from the plan."""
+
+    _attr_device_class = CoverDeviceClass.SHADE
+    _attr_supported_features = CoverEntityFeature.SET_POSITION
+
+    def floor_apply(self, value: Any) -> None:
+        self._attr_current_cover_position = value
+        self._attr_is_closed = value == 0
