@@ -32,16 +32,21 @@ async def test_benchmark_7_runs_and_measures_what_it_claims() -> None:
 
 
 def test_splice_replaces_only_its_own_rows_and_section() -> None:
-    text = DOC.read_text(encoding="utf-8")
+    """Section 8 alone rewrites its rows and text; 1..7 and 10 (whose number starts with
+    1) keep theirs."""
+    lines = DOC.read_text(encoding="utf-8").split("\n")
+    last_row = max(i for i, line in enumerate(lines) if line.startswith("| 6"))
+    lines.insert(last_row + 1, "| 10a-1k | scale | 1 s | 2 s | 0.5x | t | n/a |")
+    text = "\n".join(lines)
     section = Section("8. things_sync", [Row("8a", "x", 1.0, 2.0, "ms", "(report)", None)])
-    section.method.append("method of 7")
+    section.method.append("method of 8")
     once = splice(text, section)
     twice = splice(once, section)
     assert once == twice
-    assert "| 7a | x | 1.0 ms | 2.0 ms |" in once
-    assert "- method of 7" in once
-    others = [line for line in text.split("\n") if not line.startswith("| 7")]
-    kept = [line for line in once.split("\n") if not line.startswith("| 7")]
+    assert "| 8a | x | 1.0 ms | 2.0 ms |" in once
+    assert "- method of 8" in once
+    others = [line for line in text.split("\n") if not line.startswith("| 8")]
+    kept = [line for line in once.split("\n") if not line.startswith("| 8")]
     assert [line for line in others if line.startswith("| ")] == [
         line for line in kept if line.startswith("| ")
     ]

@@ -19,9 +19,9 @@ from cloud_bridge.ha.base import HAError
 from cloud_bridge.protocol.action_packets import action_packet
 from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.transport.base import ConnectionState, TransportError
-from tests.bridge.bridge_fixtures import wait_for
 from tests.bridge.fakes import FakeCloudTransport, FakeHomeAssistant
 from tests.helpers.clock import SteppedClock
+from tests.helpers.polling import wait_for
 
 
 def make(

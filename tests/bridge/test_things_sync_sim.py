@@ -20,7 +20,7 @@ from devkit.simulator.things_sync import (
     wire as simwire,
 )
 from devkit.simulator.things_sync.__main__ import build_parser, change_random_input
-from tests.reliability.harness import wait_for
+from tests.helpers.polling import wait_for
 
 
 def _free_udp(host: str) -> int:

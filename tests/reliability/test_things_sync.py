@@ -17,9 +17,9 @@ from custom_components.inspextor.things_sync.events import Event
 from custom_components.inspextor.things_sync.site import parse_site
 from custom_components.inspextor.things_sync.udp import open_endpoint
 from devkit.lossy_link import Faults
+from tests.helpers.polling import wait_for
 from tests.helpers.things_sync import layout, site_text, start_sim_site
 from tests.reliability import table
-from tests.reliability.harness import wait_for
 
 FAULTS = Faults(loss=0.30, duplicate=0.10, reorder=0.10, reorder_delay=0.05)
 SETS = 1000
