@@ -2,7 +2,7 @@
 
 python -m bench                          # all of them, writes docs/benchmarks.md
 python -m bench --only 3,6               # some of them, printed only (the doc is kept)
-python -m bench --only 7                 # one that stands alone: updates its own section
+python -m bench --only 7                 # 4, 7, 8, 10 stand alone: rewrite their section
 python -m bench --quick                  # tiny sizes: checks the code, figures meaningless
 python -m bench --only 4,10 --sizes 1000,5000   # the large-home benchmarks at these sizes
 """
@@ -36,8 +36,8 @@ from bench.report import Row, Section, render, splice, table
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 CHART_DATA = DOC.parent / "images" / "scale.json"
 ALL = ("1", "2", "3", "4", "5", "6", "7", "8", "10")
-# Benchmarks that share nothing with the others: run alone, they refresh their own section.
-STANDALONE = frozenset({"7", "8"})
+# Benchmarks that take nothing from the others: run alone, they refresh their own section.
+STANDALONE = frozenset({"4", "7", "8", "10"})
 _LOGGER = logging.getLogger("bench")
 
 

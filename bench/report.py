@@ -118,7 +118,7 @@ def render(sections: list[Section], machine: dict[str, str], elapsed: float) -> 
         "",
         "```sh",
         "make bench                          # all of them, rewrites this file",
-        ".venv/bin/python -m bench --only 7  # one that stands alone (7, 8): rewrites its section",
+        ".venv/bin/python -m bench --only 7  # one that stands alone (4, 7, 8, 10): its section",
         ".venv/bin/python -m bench --only 4,10 --sizes 1000,5000  # the large-home ones, sized",
         ".venv/bin/python -m bench --only 3  # one benchmark, prints its rows",
         ".venv/bin/python -m bench --quick   # tiny sizes: does the code still work?",
@@ -173,9 +173,9 @@ def splice(text: str, section: Section) -> str:
         first = kept.index("## Missed targets at a glance") + 2
         if at > first + 1 and kept[first] == "- none":
             del kept[first]
-    header = f"## {section.title}"
-    if header in kept:
-        first = kept.index(header)
+    # the section of the same number, whatever its title was in the last run
+    first = next((i for i, line in enumerate(kept) if line.startswith(f"## {prefix}. ")), None)
+    if first is not None:
         last = next(
             (i for i in range(first + 1, len(kept)) if kept[i].startswith("## ")), len(kept)
         )
