@@ -20,6 +20,8 @@ report gives the median and the spread.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+import contextlib
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -175,8 +177,9 @@ class BenchHass(HassInstance):
                 plan.write_text(json.dumps(self.floor_plan))
 
 
-async def _registry(hass: HassInstance) -> dict[str, str]:
-    """unique id -> entity id, over the WebSocket API."""
+@contextlib.asynccontextmanager
+async def _websocket(hass: HassInstance) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
+    """An authenticated connection to hass's WebSocket API."""
     assert hass.credentials is not None
     async with (
         aiohttp.ClientSession() as session,
@@ -184,7 +187,14 @@ async def _registry(hass: HassInstance) -> dict[str, str]:
     ):
         await ws.receive_json()
         await ws.send_json({"type": "auth", "access_token": hass.credentials.token})
-        await ws.receive_json()
+        if (await ws.receive_json()).get("type") != "auth_ok":
+            raise RuntimeError("hass refused the token")
+        yield ws
+
+
+async def _registry(hass: HassInstance) -> dict[str, str]:
+    """unique id -> entity id, over the WebSocket API."""
+    async with _websocket(hass) as ws:
         await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
         result = await ws.receive_json()
     return {e["unique_id"]: e["entity_id"] for e in result["result"] if e.get("unique_id")}
@@ -270,15 +280,8 @@ async def _blast_polled(
 
 async def _blast_counted(hass: HassInstance, devices: Devices, rounds: int, run: Run) -> None:
     """The same blast while a WebSocket client counts the bench entities' state_changed."""
-    assert hass.credentials is not None
     arrivals: list[float] = []
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(hass.websocket_url, max_msg_size=0) as ws,
-    ):
-        await ws.receive_json()
-        await ws.send_json({"type": "auth", "access_token": hass.credentials.token})
-        await ws.receive_json()
+    async with _websocket(hass) as ws:
         await ws.send_json({"id": 1, "type": "subscribe_events", "event_type": "state_changed"})
         await ws.receive_json()
         await asyncio.sleep(1.0)
