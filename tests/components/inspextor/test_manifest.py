@@ -90,7 +90,7 @@ def test_every_translation_key_exists() -> None:
     for error in set(re.findall(r'errors\[[^]]+\] = "(\w+)"', source)):
         assert error in en["config"]["error"] or error in en["options"]["error"], error
     assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "things_sync", "bridge"}
-    assert set(en["options"]["step"]["init"]["menu_options"]) == {"exposure", "deregister"}
+    assert set(en["options"]["step"]["bridge_menu"]["menu_options"]) == {"exposure", "deregister"}
     for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
         assert en["issues"][issue]["title"], issue
         assert en["issues"][issue]["description"], issue
