@@ -17,8 +17,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    EntitySelector,
-    EntitySelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -35,6 +33,7 @@ from .const import (
     DEFAULT_BRIDGE_PORT,
     ENTRY_TYPE_BRIDGE,
 )
+from .exposure_choices import exposure_selector
 
 CONF_CONFIRM = "confirm"
 # The bridge run beside Home Assistant (`python -m cloud_bridge`); the add-on is discovered.
@@ -224,10 +223,11 @@ class BridgeOptionsFlow(OptionsFlow):
                 return self.async_create_entry(
                     data={**self.config_entry.options, CONF_EXPOSED_ENTITIES: entities}
                 )
+        chosen = list((user_input or self.config_entry.options).get(CONF_EXPOSED_ENTITIES, []))
         schema = vol.Schema(
             {
-                vol.Optional(CONF_EXPOSED_ENTITIES, default=[]): EntitySelector(
-                    EntitySelectorConfig(multiple=True)
+                vol.Optional(CONF_EXPOSED_ENTITIES, default=[]): exposure_selector(
+                    self.hass, self.config_entry.entry_id, chosen
                 )
             }
         )
