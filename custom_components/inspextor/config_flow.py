@@ -43,6 +43,7 @@ from .const import (
     ENTRY_TYPE_THINGS,
     entry_type,
     is_bridge_entry,
+    is_site_entry,
 )
 from .sitemap import SiteMapError, all_problems, parse_site_map, validate_path
 from .things_flow import ThingsConfigFlowSteps, ThingsOptionsFlow
@@ -90,7 +91,7 @@ def _sites_by_topic(hass: HomeAssistant) -> dict[str, ConfigEntry]:
     return {
         str(entry.unique_id): entry
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if not is_bridge_entry(entry)
+        if is_site_entry(entry)
     }
 
 

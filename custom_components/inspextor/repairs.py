@@ -9,6 +9,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResult
 
+from .const import is_site_entry
 from .stale_devices import StaleDevices
 
 
@@ -20,10 +21,9 @@ class StaleDevicesFlow(RepairsFlow):
 
     def _tracker(self) -> StaleDevices | None:
         entry = self.hass.config_entries.async_get_entry(self._entry_id)
-        if entry is None or entry.state is not ConfigEntryState.LOADED:
+        if entry is None or not is_site_entry(entry) or entry.state is not ConfigEntryState.LOADED:
             return None
-        tracker: StaleDevices | None = entry.runtime_data.stale_devices
-        return tracker
+        return entry.runtime_data.stale_devices
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> FlowResult:
         """Open the choice."""

@@ -18,8 +18,8 @@ from .const import (
     MANUFACTURER,
 )
 from .site import InspextorSite, SiteConfigEntry
-from .stale_devices import StaleDevices
 from .sitemap import SiteMapError, parse_site_map
+from .stale_devices import StaleDevices
 
 
 async def async_setup_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:

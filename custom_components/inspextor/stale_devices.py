@@ -18,7 +18,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .site import SiteConfigEntry, InspextorSite
+from .site import InspextorSite, SiteConfigEntry
 
 STALE_AFTER = timedelta(days=7)
 CHECK_INTERVAL = timedelta(hours=1)
