@@ -156,7 +156,19 @@ class HaFrontend:
         )
         return dict(await self.js("return flowDialog()"))
 
+    async def open_flow(self, button: str, step: str, tries: int = 3) -> dict[str, Any]:
+        """Click `button` and return the dialog it opens; click again if none opens
+        (a click while the previous dialog still closes is lost on a loaded machine)."""
+        for attempt in range(tries):
+            await self.click(button)
+            try:
+                await self.until("return flowStep()", timeout=30.0 if attempt < tries - 1 else 90)
+            except TimeoutError:
+                continue
+            return await self.flow(step)
+        raise TimeoutError(f"no dialog opened from {button}")
+
     async def close_dialog(self) -> None:
-        """Close the flow dialog (the frontend ends the flow)."""
+        """Close the flow dialog (the frontend ends the flow) and wait until it is gone."""
         await self.js("deep('dialog-data-entry-flow')[0].closeDialog()")
-        await self.until("return !flowStep()")
+        await self.until("return !flowStep() && !deep('ha-dialog[open]').length")

@@ -62,15 +62,13 @@ async def _options_dialogs(ui: HaFrontend) -> None:
     shown = await _readable(ui, "integration")
     assert "Demo home" in shown
     assert "InspeXtor cloud bridge" in shown
-    await ui.click(_configure_button("Demo home"))
-    site = await ui.flow("step-flow-form")
+    site = await ui.open_flow(_configure_button("Demo home"), "step-flow-form")
     await _readable(ui, "site-options")
     assert site["title"] == "InspeXtor site options"
     assert "site map" in site["description"]
     assert set(site["fields"]) == {"site_map", "command_timeout", "retries"}
     await ui.close_dialog()
-    await ui.click(_configure_button("InspeXtor cloud bridge"))
-    bridge = await ui.flow("step-flow-menu")
+    bridge = await ui.open_flow(_configure_button("InspeXtor cloud bridge"), "step-flow-menu")
     await _readable(ui, "bridge-options")
     assert bridge["title"] == "InspeXtor cloud bridge options"
     assert "site" not in bridge["description"]
@@ -94,10 +92,10 @@ async def _options_dialogs(ui: HaFrontend) -> None:
 
 
 async def _site_form(ui: HaFrontend) -> None:
-    await ui.click(
-        "return deep('ha-button, mwc-button').find(b => /add hub|add entry/i.test(b.textContent))"
+    menu = await ui.open_flow(
+        "return deep('ha-button, mwc-button').find(b => /add hub|add entry/i.test(b.textContent))",
+        "step-flow-menu",
     )
-    menu = await ui.flow("step-flow-menu")
     assert menu["title"] == "Add InspeXtor"
     await ui.click("return deep('mwc-list-item, ha-md-list-item', flowStep())[0]")
     form = await ui.flow("step-flow-form")
