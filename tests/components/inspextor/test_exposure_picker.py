@@ -10,6 +10,7 @@ from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from cloud_bridge.protocol.exposure import FORBIDDEN_DOMAINS
+from cloud_bridge.protocol.records import CONTROLLABLE_DOMAINS as BRIDGE_CONTROLLABLE
 from custom_components.inspextor.const import CONF_EXPOSED_ENTITIES
 from custom_components.inspextor.exposure_choices import CONTROLLABLE_DOMAINS
 
@@ -72,6 +73,7 @@ async def test_the_saved_list_keeps_the_users_order(
     assert bridge.exposure == ["light.b", "light.a"]
 
 
-def test_offered_domains_are_never_refused_by_the_bridge() -> None:
-    """The picker offers nothing the bridge would refuse for its domain."""
+def test_offered_domains_are_the_bridges_controllable_ones() -> None:
+    """The picker offers the domains the bridge syncs as controllable, none it refuses."""
+    assert CONTROLLABLE_DOMAINS == BRIDGE_CONTROLLABLE
     assert not CONTROLLABLE_DOMAINS & FORBIDDEN_DOMAINS

@@ -40,6 +40,15 @@ def _issue(hass: HomeAssistant, entry: MockConfigEntry) -> ir.IssueEntry | None:
     return ir.async_get(hass).async_get_issue(DOMAIN, stale_issue_id(entry.entry_id))
 
 
+@pytest.fixture
+async def porch_gone(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mqtt_mock: MqttMockHAClient
+) -> MockConfigEntry:
+    """The test site, whose announced Porch sensor just went offline."""
+    await _porch_goes_away(hass)
+    return init_integration
+
+
 async def _porch_goes_away(hass: HomeAssistant) -> None:
     fire_raw(hass, "inspextor/porch/s/announce", json.dumps({"name": "Porch", "kind": "steinel"}))
     fire_availability(hass, "porch/s", True)
@@ -63,13 +72,10 @@ async def _fix(hass: HomeAssistant, entry: MockConfigEntry, choice: str) -> dict
 
 
 async def test_a_week_gone_raises_a_repair_naming_the_device(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, porch_gone: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Nothing after 6 days; after 7 the issue names Porch and the site, not the hall sensor."""
-    await _porch_goes_away(hass)
+    init_integration = porch_gone
     await _pass(hass, freezer, timedelta(days=6))
     assert _issue(hass, init_integration) is None
     await _pass(hass, freezer, timedelta(days=1, hours=1))
@@ -87,13 +93,13 @@ async def test_a_week_gone_raises_a_repair_naming_the_device(
 
 async def test_remove_takes_the_device_and_its_retained_topics_away(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
+    porch_gone: MockConfigEntry,
     mqtt_mock: MqttMockHAClient,
     freezer: FrozenDateTimeFactory,
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """Remove: gone from the device list and the states; its retained announcement cleared."""
-    await _porch_goes_away(hass)
+    init_integration = porch_gone
     await _pass(hass, freezer, timedelta(days=8))
     menu = await _fix(hass, init_integration, "remove")
     assert "Porch (porch/s" in menu["description_placeholders"]["devices"]
@@ -112,13 +118,10 @@ async def test_remove_takes_the_device_and_its_retained_topics_away(
 
 
 async def test_keep_silences_this_absence_only(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, porch_gone: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Keep: the device stays and no issue; after it comes back and goes again, a new one."""
-    await _porch_goes_away(hass)
+    init_integration = porch_gone
     await _pass(hass, freezer, timedelta(days=8))
     await _fix(hass, init_integration, "keep")
     assert _issue(hass, init_integration) is None
@@ -132,13 +135,10 @@ async def test_keep_silences_this_absence_only(
 
 
 async def test_a_restart_does_not_restart_the_clock(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    mqtt_mock: MqttMockHAClient,
-    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant, porch_gone: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Offline 4 days, reload (the retained `offline` comes again), 3 more days: stale."""
-    await _porch_goes_away(hass)
+    init_integration = porch_gone
     await _pass(hass, freezer, timedelta(days=4))
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
