@@ -101,9 +101,15 @@ async def test_remove_takes_the_device_and_its_retained_topics_away(
     """Remove: gone from the device list and the states; its retained announcement cleared."""
     init_integration = porch_gone
     await _pass(hass, freezer, timedelta(days=8))
+    assert hass.states.get(PORCH) is not None
     menu = await _fix(hass, init_integration, "remove")
     assert "Porch (porch/s" in menu["description_placeholders"]["devices"]
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "inspextor:porch/s")}) is None
+    names = {
+        device.name
+        for device in dr.async_entries_for_config_entry(device_registry, porch_gone.entry_id)
+    }
+    assert "Porch" not in names
+    assert "Hall motion" in names
     assert hass.states.get(PORCH) is None
     cleared = [
         (call.args[0], call.args[1], call.args[3])
