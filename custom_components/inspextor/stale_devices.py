@@ -33,6 +33,17 @@ def stale_issue_id(entry_id: str) -> str:
     return f"{ISSUE_STALE_DEVICES}_{entry_id}"
 
 
+def _store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, dict[str, str]]]:
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.offline_{entry_id}")
+
+
+@callback
+def forget_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:
+    """The site was deleted: its repair issue and its stored times go with it."""
+    ir.async_delete_issue(hass, DOMAIN, stale_issue_id(entry.entry_id))
+    hass.async_create_task(_store(hass, entry.entry_id).async_remove())
+
+
 class StaleDevices:
     """Since when each device is offline; raises and clears the site's repair issue."""
 
@@ -42,9 +53,7 @@ class StaleDevices:
         self.site = site
         self.offline_since: dict[str, str] = {}
         self.kept: dict[str, str] = {}  # path -> the offline_since the user chose to keep
-        self._store: Store[dict[str, dict[str, str]]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.offline_{entry.entry_id}"
-        )
+        self._store = _store(hass, entry.entry_id)
 
     async def async_start(self) -> None:
         """Load the stored times, follow availability, check hourly."""

@@ -152,3 +152,27 @@ async def test_a_restart_does_not_restart_the_clock(
     fire_availability(hass, "porch/s", False, retain=True)
     await _pass(hass, freezer, timedelta(days=3, hours=1))
     assert _issue(hass, init_integration) is not None
+
+
+async def test_a_deleted_site_takes_its_repair_and_its_times_along(
+    hass: HomeAssistant,
+    porch_gone: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Unloaded, the repair has nothing to do; deleted, the issue and the stored times go."""
+    await _pass(hass, freezer, timedelta(days=8))
+    assert _issue(hass, porch_gone) is not None
+    assert await hass.config_entries.async_unload(porch_gone.entry_id)
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(
+        DOMAIN, data={"issue_id": stale_issue_id(porch_gone.entry_id)}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "nothing_stale"
+    assert f"{DOMAIN}.offline_{porch_gone.entry_id}" in hass_storage
+    await hass.config_entries.async_remove(porch_gone.entry_id)
+    await hass.async_block_till_done()
+    assert _issue(hass, porch_gone) is None
+    assert f"{DOMAIN}.offline_{porch_gone.entry_id}" not in hass_storage
