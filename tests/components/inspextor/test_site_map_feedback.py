@@ -54,6 +54,13 @@ def test_every_problem_of_every_device_at_once() -> None:
         ("devices: {a: {name: A, kind: light}", "line 1, column 36: a { is not closed with }"),
         ("devices:\n  a: [1, 2\n", "line 2, column 11: a [ is not closed with ]"),
         ("devices:\n\ta: {}\n", "line 2, column 1: a tab: indent with spaces"),
+        (
+            "devices: {\n  a: {name: A}\n",
+            "line 2, column 15: a { is not closed with } (or a comma is missing) "
+            "(it starts on line 1)",
+        ),
+        ('devices: "abc\n', "line 1, column 14: a quoted text is not closed"),
+        ("a: b: c", "line 1, column 5: a colon where none belongs"),
         ('{"devices": {"a": 1,}}', "line 1, column 20: a comma before a closing bracket"),
         ('{"devices": {"a" 1}}', "line 1, column 18: a colon is missing after a name"),
     ],
