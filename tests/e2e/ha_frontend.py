@@ -89,7 +89,7 @@ class HaFrontend:
         """Run `body` (a function body using the page helpers) and return its result."""
         return await self.browser.script(PAGE_JS + body, *args)
 
-    async def until(self, body: str, *args: Any, timeout: float = 90.0) -> Any:
+    async def until(self, body: str, *args: Any, timeout: float = 90.0, shoot: bool = True) -> Any:
         """Poll `body` until it returns something truthy (the frontend is slow here)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -100,7 +100,8 @@ class HaFrontend:
             if value:
                 return value
             if asyncio.get_running_loop().time() > deadline:
-                await self.shot("timeout")
+                if shoot:
+                    await self.shot("timeout")
                 raise TimeoutError(f"the page never satisfied: {body}")
             await asyncio.sleep(0.3)
 
@@ -149,12 +150,12 @@ class HaFrontend:
 
         Its description is markdown, rendered by a worker after the title: wait for both.
         """
-        await self.until(
-            "const d = flowDialog(); return d && d.step === arguments[0] && d.title"
-            " && d.description",
+        shown = await self.until(
+            "const d = flowDialog();"
+            "return d && d.step === arguments[0] && d.title && d.description ? d : null",
             step,
         )
-        return dict(await self.js("return flowDialog()"))
+        return dict(shown)
 
     async def open_flow(self, button: str, step: str, tries: int = 3) -> dict[str, Any]:
         """Click `button` and return the dialog it opens; click again if none opens
@@ -162,7 +163,8 @@ class HaFrontend:
         for attempt in range(tries):
             await self.click(button)
             try:
-                await self.until("return flowStep()", timeout=30.0 if attempt < tries - 1 else 90)
+                last = attempt == tries - 1
+                await self.until("return flowStep()", timeout=90.0 if last else 30.0, shoot=last)
             except TimeoutError:
                 continue
             return await self.flow(step)
