@@ -1,8 +1,9 @@
 """What a user reads in Home Assistant's own UI, driven in headless Chromium.
 
-Logs in through HA's login form, opens the InspeXtor integration page, both Configure
-dialogs, the add-integration site form (a taken topic, an invalid map), a device page of
-every kind and the bridge's device page, and checks what is written there. Every screen
+Logs in through HA's login form, opens the InspeXtor integration page, every Configure
+dialog (one per entry kind), the add-integration site form (a taken topic, an invalid
+map), a device page of every kind and the bridge's device page, and checks what is
+written there. Every screen
 is kept as a PNG under the test's tmp folder (its path is printed); with
 HA_UI_SCREENSHOTS=docs/images three of them are copied there for the README.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from devkit.devstack.demo_things import THINGS_TITLE
 from devkit.devstack.stack import Stack
 from tests.e2e.ha_frontend import RAW_KEY, REPEATED_WORD, HaFrontend
 from tests.helpers.webdriver import chromium_paths, close_browser, start_browser
@@ -58,7 +60,7 @@ async def _readable(ui: HaFrontend, name: str) -> str:
 
 
 async def _options_dialogs(ui: HaFrontend) -> None:
-    await ui.open(INTEGRATION, ROWS + ".length >= 2")
+    await ui.open(INTEGRATION, ROWS + ".length >= 3")
     shown = await _readable(ui, "integration")
     assert "Demo home" in shown
     assert "InspeXtor cloud bridge" in shown
@@ -67,6 +69,10 @@ async def _options_dialogs(ui: HaFrontend) -> None:
     assert site["title"] == "InspeXtor site options"
     assert "site map" in site["description"]
     assert {"site_map", "command_timeout", "retries"} <= set(site["fields"])
+    await ui.close_dialog()
+    things = await ui.open_flow(_configure_button(THINGS_TITLE), "step-flow-form")
+    await _readable(ui, "things-options")
+    assert things["title"] == "things_sync site file"
     await ui.close_dialog()
     bridge = await ui.open_flow(_configure_button("InspeXtor cloud bridge"), "step-flow-menu")
     await _readable(ui, "bridge-options")
