@@ -3,9 +3,8 @@
 Logs in through HA's login form, opens the InspeXtor integration page, every Configure
 dialog (one per entry kind), the add-integration site form (a taken topic, an invalid
 map), a device page of every kind and the bridge's device page, and checks what is
-written there. Every screen
-is kept as a PNG under the test's tmp folder (its path is printed); with
-HA_UI_SCREENSHOTS=docs/images three of them are copied there for the README.
+written there. Every screen is kept as a PNG under the test's tmp folder (its path is
+printed); with HA_UI_SCREENSHOTS=docs/images three of them are copied there for the README.
 """
 
 from __future__ import annotations
