@@ -17,8 +17,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    EntitySelector,
-    EntitySelectorConfig,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -35,8 +33,11 @@ from .const import (
     DEFAULT_BRIDGE_PORT,
     ENTRY_TYPE_BRIDGE,
 )
+from .exposure_choices import exposure_selector
 
 CONF_CONFIRM = "confirm"
+# The bridge run beside Home Assistant (`python -m cloud_bridge`); the add-on is discovered.
+SUGGESTED_HOST = "127.0.0.1"
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 
 
@@ -68,11 +69,11 @@ async def _fetch_status(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, 
 async def _validate(
     hass: HomeAssistant, data: dict[str, Any], errors: dict[str, str]
 ) -> dict[str, Any] | None:
-    """The bridge's status, or None with the error recorded."""
+    """The bridge's status, or None with the error recorded (a refused token on its field)."""
     try:
         return await _fetch_status(hass, data)
     except BridgeAuthError:
-        errors["base"] = "invalid_auth"
+        errors[CONF_TOKEN] = "invalid_auth"
     except BridgeError:
         errors["base"] = "cannot_connect"
     return None
@@ -95,7 +96,9 @@ class BridgeConfigFlowSteps(ConfigFlow):
                 return self._create_bridge_entry(data)
         return self.async_show_form(
             step_id="bridge",
-            data_schema=self.add_suggested_values_to_schema(_bridge_schema(), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                _bridge_schema(), user_input or {CONF_HOST: SUGGESTED_HOST}
+            ),
             errors=errors,
         )
 
@@ -111,7 +114,7 @@ class BridgeConfigFlowSteps(ConfigFlow):
         )
         errors: dict[str, str] = {}
         if (status := await _validate(self.hass, data, errors)) is None:
-            return self.async_abort(reason=errors["base"])
+            return self.async_abort(reason=next(iter(errors.values())))
         await self.async_set_unique_id(bridge_id(status))
         self._abort_if_unique_id_configured(updates=data)
         self._bridge_data = data
@@ -189,10 +192,16 @@ class BridgeOptionsFlow(OptionsFlow):
         return coordinator
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Open the bridge's menu (its own step id, so its texts are not the site's)."""
+        return await self.async_step_bridge_menu(user_input)
+
+    async def async_step_bridge_menu(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Choose what to do."""
         if self._coordinator() is None:
             return self.async_abort(reason="bridge_not_loaded")
-        return self.async_show_menu(step_id="init", menu_options=["exposure", "deregister"])
+        return self.async_show_menu(step_id="bridge_menu", menu_options=["exposure", "deregister"])
 
     async def async_step_exposure(
         self, user_input: dict[str, Any] | None = None
@@ -214,10 +223,11 @@ class BridgeOptionsFlow(OptionsFlow):
                 return self.async_create_entry(
                     data={**self.config_entry.options, CONF_EXPOSED_ENTITIES: entities}
                 )
+        chosen = list((user_input or self.config_entry.options).get(CONF_EXPOSED_ENTITIES, []))
         schema = vol.Schema(
             {
-                vol.Optional(CONF_EXPOSED_ENTITIES, default=[]): EntitySelector(
-                    EntitySelectorConfig(multiple=True)
+                vol.Optional(CONF_EXPOSED_ENTITIES, default=[]): exposure_selector(
+                    self.hass, self.config_entry.entry_id, chosen
                 )
             }
         )

@@ -34,12 +34,24 @@ def _activation(status: dict[str, Any]) -> str | None:
     return state if state in ACTIVATION_STATES else None
 
 
+# What a user reads: each lane's queue in its own words and unit (the bridge's status
+# names them structure, high and low).
+LANES: tuple[tuple[str, str], ...] = (
+    ("structure", "changes"),
+    ("high", "changes"),
+    ("low", "readings"),
+)
+NO_ERROR = "No error"
+
+
 def _lane(lane: str) -> Callable[[dict[str, Any]], StateType]:
     return lambda status: as_number((status.get("outbox") or {}).get(lane))
 
 
 def _last_error(status: dict[str, Any]) -> str | None:
-    return _reason(status.get("last_error"))
+    """The last error's reason; "No error" when the bridge reports none."""
+    error = status.get("last_error")
+    return NO_ERROR if error is None else _reason(error)
 
 
 # The parts of the bridge that report their own error, most severe first (the bridge's
@@ -108,15 +120,17 @@ BRIDGE_SENSORS: tuple[BridgeSensorDescription, ...] = (
             translation_key=f"outbox_{lane}",
             entity_category=EntityCategory.DIAGNOSTIC,
             state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=unit,
             value_fn=_lane(lane),
         )
-        for lane in ("structure", "high", "low")
+        for lane, unit in LANES
     ),
     BridgeSensorDescription(
         key="dropped_low",
         translation_key="dropped_low",
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.TOTAL,
+        native_unit_of_measurement="readings",
         value_fn=_lane("dropped_low"),
     ),
     BridgeSensorDescription(

@@ -20,11 +20,11 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
+    ObjectSelector,
 )
 from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import voluptuous as vol
+import yaml
 
 from .bridge_flow import BridgeConfigFlowSteps, BridgeOptionsFlow
 from .const import (
@@ -43,27 +43,80 @@ from .const import (
     ENTRY_TYPE_THINGS,
     entry_type,
     is_bridge_entry,
+    is_site_entry,
 )
-from .sitemap import SiteMapError, parse_site_map, validate_path
+from .sitemap import SiteMapError, all_problems, parse_site_map, validate_path
 from .things_flow import ThingsConfigFlowSteps, ThingsOptionsFlow
 
-SITE_MAP_SELECTOR = TextSelector(TextSelectorConfig(multiline=True))
-NO_PROBLEM = {"path": "", "detail": ""}
+# HA's YAML editor (monospace, line numbers, checks the syntax as you type).
+SITE_MAP_SELECTOR = ObjectSelector()
+NO_PROBLEM = {"path": "", "detail": "", "site": "", "count": "", "problems": ""}
+MAX_SHOWN_PROBLEMS = 5
 
 
-def _site_schema() -> vol.Schema:
+def site_map_text(value: object) -> str:
+    """The stored site map text: typed text as is, the YAML editor's mapping as YAML."""
+    if value is None or value == {}:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(yaml.safe_dump(value, sort_keys=False, allow_unicode=True))
+
+
+def _editor_value(text: str) -> object:
+    """What the YAML editor shows for stored text (text it cannot show as a mapping as is)."""
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, dict) else text or None
+
+
+def _suggested(values: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(text := values.get(CONF_SITE_MAP), str):
+        return values | {CONF_SITE_MAP: _editor_value(text)}
+    return values
+
+
+def _site_schema(base_topic: str = DEFAULT_BASE_TOPIC) -> vol.Schema:
     return vol.Schema(
         {
             vol.Required(CONF_NAME, default=DEFAULT_NAME): str,
-            vol.Required(CONF_BASE_TOPIC, default=DEFAULT_BASE_TOPIC): str,
+            vol.Required(CONF_BASE_TOPIC, default=base_topic): str,
         }
     )
+
+
+def _sites_by_topic(hass: HomeAssistant) -> dict[str, ConfigEntry]:
+    return {
+        str(entry.unique_id): entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if is_site_entry(entry)
+    }
+
+
+def _free_base_topic(hass: HomeAssistant) -> str:
+    """`inspextor`, or `inspextor2`, `inspextor3`... when a site already uses it."""
+    taken = _sites_by_topic(hass)
+    number = 1
+    while (candidate := DEFAULT_BASE_TOPIC + (str(number) if number > 1 else "")) in taken:
+        number += 1
+    return candidate
+
+
+def _check_topic_free(
+    hass: HomeAssistant, base: str, errors: dict[str, str], placeholders: dict[str, str]
+) -> None:
+    """A base topic another site uses is an error on the field, naming that site."""
+    if (owner := _sites_by_topic(hass).get(base)) is not None:
+        errors[CONF_BASE_TOPIC] = "base_topic_taken"
+        placeholders["site"] = owner.title
 
 
 def _options_schema() -> vol.Schema:
     return vol.Schema(
         {
-            vol.Optional(CONF_SITE_MAP, default=""): SITE_MAP_SELECTOR,
+            vol.Optional(CONF_SITE_MAP): SITE_MAP_SELECTOR,
             vol.Required(CONF_COMMAND_TIMEOUT, default=DEFAULT_COMMAND_TIMEOUT): NumberSelector(
                 NumberSelectorConfig(
                     min=0.5, max=60, step=0.5, unit_of_measurement="s", mode=NumberSelectorMode.BOX
@@ -89,17 +142,25 @@ def _check_base_topic(user_input: dict[str, Any], errors: dict[str, str]) -> str
 def _check_site_map(
     user_input: dict[str, Any], errors: dict[str, str], placeholders: dict[str, str]
 ) -> None:
-    """Validate the site map text; name the device path and the problem."""
+    """Validate the site map; name the device path and the problem, or every problem."""
     try:
-        parse_site_map(user_input.get(CONF_SITE_MAP, ""))
+        parse_site_map(site_map_text(user_input.get(CONF_SITE_MAP)))
     except SiteMapError as err:
-        errors[CONF_SITE_MAP] = err.error
+        problems = all_problems(err)
         placeholders.update(err.placeholders)
+        if len(problems) == 1:
+            errors[CONF_SITE_MAP] = err.error
+            return
+        errors[CONF_SITE_MAP] = "site_map_problems"
+        shown = [f"{problem.path}: {problem.detail}" for problem in problems[:MAX_SHOWN_PROBLEMS]]
+        if len(problems) > MAX_SHOWN_PROBLEMS:
+            shown.append(f"and {len(problems) - MAX_SHOWN_PROBLEMS} more")
+        placeholders.update(count=str(len(problems)), problems="; ".join(shown))
 
 
 def _options(user_input: dict[str, Any]) -> dict[str, Any]:
     return {
-        CONF_SITE_MAP: user_input.get(CONF_SITE_MAP, ""),
+        CONF_SITE_MAP: site_map_text(user_input.get(CONF_SITE_MAP)),
         CONF_COMMAND_TIMEOUT: float(user_input[CONF_COMMAND_TIMEOUT]),
         CONF_RETRIES: int(user_input[CONF_RETRIES]),
     }
@@ -133,6 +194,7 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, ThingsConfigFlowSteps, domain=D
         placeholders = dict(NO_PROBLEM)
         if user_input is not None:
             base = _check_base_topic(user_input, errors)
+            _check_topic_free(self.hass, base, errors, placeholders)
             _check_site_map(user_input, errors, placeholders)
             if not errors:
                 await self.async_set_unique_id(base)
@@ -148,10 +210,12 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, ThingsConfigFlowSteps, domain=D
                         }
                     ),
                 )
-        schema = _site_schema().extend({vol.Optional(CONF_SITE_MAP, default=""): SITE_MAP_SELECTOR})
+        schema = _site_schema(_free_base_topic(self.hass)).extend(
+            {vol.Optional(CONF_SITE_MAP): SITE_MAP_SELECTOR}
+        )
         return self.async_show_form(
             step_id="site",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=self.add_suggested_values_to_schema(schema, _suggested(user_input or {})),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -196,10 +260,13 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, ThingsConfigFlowSteps, domain=D
         if entry_type(entry) == ENTRY_TYPE_THINGS:
             return self.async_abort(reason="things_sync_in_options")
         errors: dict[str, str] = {}
+        placeholders = dict(NO_PROBLEM)
         if user_input is not None:
             base = _check_base_topic(user_input, errors)
+            old = entry.data[CONF_BASE_TOPIC]
+            if base != old:
+                _check_topic_free(self.hass, base, errors, placeholders)
             if not errors:
-                old = entry.data[CONF_BASE_TOPIC]
                 if base != old:
                     await self.async_set_unique_id(base)
                     self._abort_if_unique_id_configured()
@@ -218,6 +285,7 @@ class InspextorConfigFlow(BridgeConfigFlowSteps, ThingsConfigFlowSteps, domain=D
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(_site_schema(), suggested),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
 
@@ -246,7 +314,13 @@ class InspextorOptionsFlow(OptionsFlow):
     """Edit the site map, the command timeout and the retries (the entry reloads)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """The only step."""
+        """Open the site's form (its own step id, so its texts are not the bridge's)."""
+        return await self.async_step_site_options(user_input)
+
+    async def async_step_site_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The only form: site map, command timeout, resends."""
         errors: dict[str, str] = {}
         placeholders = dict(NO_PROBLEM)
         if user_input is not None:
@@ -261,9 +335,9 @@ class InspextorOptionsFlow(OptionsFlow):
             {vol.Required(CONF_THRASH_HOLD, default=True): BooleanSelector()}
         )
         return self.async_show_form(
-            step_id="init",
+            step_id="site_options",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or dict(self.config_entry.options)
+                schema, _suggested(user_input or dict(self.config_entry.options))
             ),
             errors=errors,
             description_placeholders=placeholders,

@@ -34,7 +34,7 @@ def device_info(site: InspextorSite, spec: DeviceSpec) -> DeviceInfo:
     info = DeviceInfo(
         identifiers={(DOMAIN, f"{site.base}:{spec.path}")},
         manufacturer=MANUFACTURER,
-        model=spec.model or spec.kind.value,
+        model=spec.model_name,
         name=spec.name,
     )
     set_via_device(info, (DOMAIN, site.base), site.hub_device_id)

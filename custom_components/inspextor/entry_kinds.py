@@ -65,6 +65,7 @@ from .entity import site_platform
 from .site import SiteConfigEntry
 from .site_diagnostics import TO_REDACT, device_entry_diagnostics, entry_diagnostics
 from .site_entry import async_setup_site, async_start_site, remove_site_device
+from .stale_devices import forget_site
 from .things_diagnostics import THINGS_TO_REDACT, things_diagnostics
 from .things_entry import async_setup_things, async_start_things, remove_things_device
 from .things_site import ThingsConfigEntry
@@ -113,6 +114,7 @@ ENTRY_KINDS: Final[Mapping[str, EntryKind[Any]]] = {
         device_diagnostics=device_entry_diagnostics,
         redact=TO_REDACT,
         remove_device=remove_site_device,
+        removed=forget_site,
     ),
     ENTRY_TYPE_BRIDGE: EntryKind[BridgeConfigEntry](
         async_setup=async_setup_bridge,

@@ -8,9 +8,10 @@ nothing subscribes per entity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from homeassistant.components import mqtt
@@ -31,6 +32,9 @@ from .payload import (
 )
 from .resync import Resync
 from .sitemap import DeviceSpec, SiteMap, SiteMapError, parse_announcement
+
+if TYPE_CHECKING:
+    from .stale_devices import StaleDevices
 
 
 @dataclass(slots=True)
@@ -70,6 +74,9 @@ class InspextorSite:
         self.resync = Resync(hass, base, self._publish_in_background)
         self._listeners: dict[str, list[tuple[CALLBACK_TYPE, frozenset[str] | None]]] = {}
         self._unsubs: list[CALLBACK_TYPE] = []
+        # Told (path, online) on every availability message (stale_devices.py).
+        self.availability_listeners: list[Callable[[str, bool], None]] = []
+        self.stale_devices: StaleDevices | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -308,6 +315,8 @@ class InspextorSite:
         state = self.state(path)
         online = text == "online"
         previous, state.available = state.available, online
+        for listener in list(self.availability_listeners):
+            listener(path, online)
         if not online and previous is not False:
             LOGGER.info("Device %s/%s is unavailable", self.base, path)
         elif online and previous is False:

@@ -19,6 +19,7 @@ from .const import (
 )
 from .site import InspextorSite, SiteConfigEntry
 from .sitemap import SiteMapError, parse_site_map
+from .stale_devices import StaleDevices
 
 
 async def async_setup_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:
@@ -58,6 +59,8 @@ async def async_start_site(hass: HomeAssistant, entry: SiteConfigEntry) -> None:
     """Once the entities exist: subscribe, ask every device, reload on new options."""
     site = entry.runtime_data
     entry.async_on_unload(site.async_stop)
+    site.stale_devices = StaleDevices(hass, entry, site)
+    await site.stale_devices.async_start()
     await site.async_start()
     entry.async_on_unload(entry.add_update_listener(_async_update_listener))
 

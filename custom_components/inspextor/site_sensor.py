@@ -84,6 +84,9 @@ class InspextorSensor(InspextorEntity, SensorEntity):
     ) -> None:
         super().__init__(site, spec, description.key)
         self.entity_description = description
+        if spec.kind is Kind.OZONE:
+            # The ozone sensor's only entity is the device: its name alone ("Office ozone").
+            self._attr_name = None
 
     @property
     def native_value(self) -> StateType:

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from .sitemap_syntax import json_error, yaml_error
+
 
 class Kind(StrEnum):
     """What a device is."""
@@ -33,6 +35,16 @@ KIND_CAPABILITIES: dict[Kind, tuple[str, ...]] = {
     Kind.MOTION: ("motion",),
     Kind.STEINEL: ("illuminance", "temperature", "humidity", "motion"),
     Kind.OZONE: ("ozone",),
+}
+
+# What a user reads as the device's model when the device does not name its own.
+KIND_MODELS: dict[Kind, str] = {
+    Kind.LIGHT: "Dimmable light",
+    Kind.RGBW_LIGHT: "RGBW light",
+    Kind.SHADE: "Shade",
+    Kind.MOTION: "Motion sensor",
+    Kind.STEINEL: "Steinel multisensor",
+    Kind.OZONE: "Ozone sensor",
 }
 
 # Capabilities HA may write to, per kind. Everything else is a sensor.
@@ -70,6 +82,26 @@ class SiteMapError(ValueError):
         return {"path": self.path, "detail": self.detail}
 
 
+class SiteMapProblems(SiteMapError):
+    """Every problem of a site map at once; reads as its first one where one is expected."""
+
+    def __init__(self, problems: list[SiteMapError]) -> None:
+        first = problems[0]
+        super().__init__(first.error, first.path, first.detail)
+        self.problems = problems
+
+
+def _raise_all(problems: list[SiteMapError]) -> None:
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise SiteMapProblems(problems)
+
+
+def all_problems(error: SiteMapError) -> list[SiteMapError]:
+    return list(error.problems) if isinstance(error, SiteMapProblems) else [error]
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceSpec:
     """One logical device: its path, name, kind and subtopic meanings."""
@@ -98,6 +130,11 @@ class DeviceSpec:
             if cap == capability and code != capability:
                 return code
         return capability
+
+    @property
+    def model_name(self) -> str:
+        """The device's own model when it gives one, else its kind in words."""
+        return self.model or KIND_MODELS[self.kind]
 
     def is_commandable(self, capability: str) -> bool:
         """Whether HA may write to this capability."""
@@ -175,46 +212,71 @@ def _effective_subtopics(
     return result
 
 
-def parse_device(
-    path: object, raw: object, site_defaults: Mapping[str, str] | None = None
-) -> DeviceSpec:
-    """Validate one device entry (from the site map or an announcement)."""
-    path_s = validate_path(path)
-    if not isinstance(raw, Mapping):
-        raise SiteMapError("invalid_structure", path_s, "a device must be a mapping")
-    unknown = sorted(str(key) for key in raw if key not in DEVICE_KEYS)
-    if unknown:
-        raise SiteMapError("invalid_structure", path_s, f"unknown field '{unknown[0]}'")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise SiteMapError("empty_name", path_s, "the device has no name")
+def _device_kind(path: str, raw: Mapping[Any, Any], problems: list[SiteMapError]) -> Kind | None:
     kind_raw = raw.get("kind")
     try:
-        kind = Kind(str(kind_raw))
+        return Kind(str(kind_raw))
     except ValueError:
-        raise SiteMapError(
-            "unknown_kind",
-            path_s,
-            f"kind '{kind_raw}' is unknown (one of {', '.join(k.value for k in Kind)})",
-        ) from None
+        problems.append(
+            SiteMapError(
+                "unknown_kind",
+                path,
+                f"kind '{kind_raw}' is unknown (one of {', '.join(k.value for k in Kind)})",
+            )
+        )
+        return None
+
+
+def _device_texts(
+    path: str, raw: Mapping[Any, Any], problems: list[SiteMapError]
+) -> dict[str, str | None]:
+    """Name, area, model and sw_version; every problem recorded."""
+    texts: dict[str, str | None] = {}
+    for key in sorted(str(key) for key in raw if key not in DEVICE_KEYS):
+        problems.append(SiteMapError("invalid_structure", path, f"unknown field '{key}'"))
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append(SiteMapError("empty_name", path, "the device has no name"))
+    texts["name"] = name.strip() if isinstance(name, str) else None
     area = raw.get("area")
     if area is not None and (not isinstance(area, str) or not area.strip()):
-        raise SiteMapError("invalid_structure", path_s, "area must be a non-empty text")
-    optional: dict[str, str | None] = {}
+        problems.append(SiteMapError("invalid_structure", path, "area must be a non-empty text"))
+    texts["area"] = area.strip() if isinstance(area, str) else None
     for key in ("model", "sw_version"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str | int | float):
-            raise SiteMapError("invalid_structure", path_s, f"{key} must be a text")
-        optional[key] = None if value is None else str(value)
-    own = _validate_subtopics(path_s, raw.get("subtopics"), kind)
+            problems.append(SiteMapError("invalid_structure", path, f"{key} must be a text"))
+        texts[key] = None if value is None else str(value)
+    return texts
+
+
+def parse_device(
+    path: object, raw: object, site_defaults: Mapping[str, str] | None = None
+) -> DeviceSpec:
+    """Validate one device entry (from the site map or an announcement), all problems at once."""
+    path_s = validate_path(path)
+    if not isinstance(raw, Mapping):
+        raise SiteMapError("invalid_structure", path_s, "a device must be a mapping")
+    problems: list[SiteMapError] = []
+    texts = _device_texts(path_s, raw, problems)
+    kind = _device_kind(path_s, raw, problems)
+    own: dict[str, str] = {}
+    if kind is not None:
+        try:
+            own = _validate_subtopics(path_s, raw.get("subtopics"), kind)
+        except SiteMapError as err:
+            problems.append(err)
+    _raise_all(problems)
+    assert kind is not None
+    assert texts["name"] is not None
     return DeviceSpec(
         path=path_s,
-        name=name.strip(),
+        name=texts["name"],
         kind=kind,
-        area=area.strip() if isinstance(area, str) else None,
+        area=texts["area"],
         subtopics=_effective_subtopics(kind, site_defaults or {}, own),
-        model=optional["model"],
-        sw_version=optional["sw_version"],
+        model=texts["model"],
+        sw_version=texts["sw_version"],
     )
 
 
@@ -227,16 +289,11 @@ def load_text(text: str) -> object:
         try:
             return json.loads(stripped)
         except json.JSONDecodeError as err:
-            raise SiteMapError(
-                "invalid_syntax", "site map", f"line {err.lineno}: {err.msg}"
-            ) from None
+            raise SiteMapError("invalid_syntax", "site map", json_error(err)) from None
     try:
         return yaml.safe_load(stripped)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise SiteMapError("invalid_syntax", "site map", f"{where}{problem}") from None
+        raise SiteMapError("invalid_syntax", "site map", yaml_error(err)) from None
 
 
 def parse_site_map(text: str) -> SiteMap:
@@ -254,9 +311,15 @@ def parse_site_map(text: str) -> SiteMap:
     if not isinstance(raw_devices, Mapping):
         raise SiteMapError("invalid_structure", "devices", "devices must be a mapping")
     devices: dict[str, DeviceSpec] = {}
+    problems: list[SiteMapError] = []
     for path, raw in raw_devices.items():
-        spec = parse_device(path, raw, defaults)
-        devices[spec.path] = spec
+        try:
+            spec = parse_device(path, raw, defaults)
+        except SiteMapError as err:
+            problems.extend(all_problems(err))
+        else:
+            devices[spec.path] = spec
+    _raise_all(problems)
     return SiteMap(devices=devices, subtopics=defaults)
 
 

@@ -62,6 +62,17 @@ class Browser:
         """Click an element."""
         await self._call("POST", f"/element/{element}/click", {})
 
+    async def element(self, script: str, *args: Any) -> str:
+        """The element id of what a script returns (reaches into shadow roots, unlike CSS)."""
+        value = await self.script(script, *args)
+        if not isinstance(value, dict) or ELEMENT not in value:
+            raise RuntimeError(f"script returned no element: {script}")
+        return str(value[ELEMENT])
+
+    async def send_keys(self, element: str, text: str) -> None:
+        """Type into an element as a user does (WebDriver key codes allowed)."""
+        await self._call("POST", f"/element/{element}/value", {"text": text})
+
     async def script(self, script: str, *args: Any) -> Any:
         """Run JavaScript in the page and return its result."""
         return await self._call("POST", "/execute/sync", {"script": script, "args": list(args)})

@@ -49,7 +49,7 @@ devices:
     name: Garden
     kind: steinel
   lab/o3:
-    name: Lab
+    name: Lab ozone
     kind: ozone
 """
 

@@ -25,11 +25,17 @@ CONNECTED = "binary_sensor.inspextor_cloud_bridge_cloud_connected"
 ACTIVATION = "sensor.inspextor_cloud_bridge_activation_state"
 EXPIRES = "sensor.inspextor_cloud_bridge_subscription_expires"
 RTT = "sensor.inspextor_cloud_bridge_last_ping_round_trip"
-OUTBOX_HIGH = "sensor.inspextor_cloud_bridge_outbox_high_priority"
-OUTBOX_LOW = "sensor.inspextor_cloud_bridge_outbox_low_priority"
-OUTBOX_STRUCTURE = "sensor.inspextor_cloud_bridge_outbox_structure"
-DROPPED = "sensor.inspextor_cloud_bridge_dropped_low_priority"
+OUTBOX_HIGH = "sensor.inspextor_cloud_bridge_queued_state_changes"
+OUTBOX_LOW = "sensor.inspextor_cloud_bridge_queued_sensor_readings"
+OUTBOX_STRUCTURE = "sensor.inspextor_cloud_bridge_queued_device_and_area_changes"
+DROPPED = "sensor.inspextor_cloud_bridge_readings_dropped_while_offline"
 LAST_ERROR = "sensor.inspextor_cloud_bridge_last_error"
+UNITS = {
+    OUTBOX_STRUCTURE: "changes",
+    OUTBOX_HIGH: "changes",
+    OUTBOX_LOW: "readings",
+    DROPPED: "readings",
+}
 
 
 async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
@@ -68,7 +74,10 @@ async def test_device_and_entities(hass: HomeAssistant, init_bridge: MockConfigE
     assert _state(hass, OUTBOX_HIGH) == "1"
     assert _state(hass, OUTBOX_LOW) == "7"
     assert _state(hass, DROPPED) == "3"
-    assert _state(hass, LAST_ERROR) == STATE_UNKNOWN
+    # In a user's words and units, and no "Unknown" when there is no error.
+    units = {eid: hass.states.get(eid).attributes.get("unit_of_measurement") for eid in UNITS}
+    assert units == UNITS
+    assert _state(hass, LAST_ERROR) == "No error"
     entities = er.async_get(hass)
     for entity_id in (OUTBOX_HIGH, OUTBOX_LOW, OUTBOX_STRUCTURE, DROPPED, LAST_ERROR):
         entry = entities.async_get(entity_id)

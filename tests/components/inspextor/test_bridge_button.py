@@ -110,3 +110,13 @@ async def test_unreachable_bridge_fails_the_press(
     assert (
         "cannot reach the bridge at 127.0.0.1:9998" in err.value.translation_placeholders["reason"]
     )
+
+
+async def test_activate_says_what_pressing_it_again_does(
+    hass: HomeAssistant, init_bridge: MockConfigEntry
+) -> None:
+    """The Activate button's attributes say a press while active only re-confirms."""
+    state = hass.states.get("button.inspextor_cloud_bridge_activate")
+    assert state is not None
+    assert "Pressed again while active" in state.attributes["when_pressed"]
+    assert "nothing is deregistered or lost" in state.attributes["when_pressed"]

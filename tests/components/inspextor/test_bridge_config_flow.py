@@ -64,15 +64,16 @@ async def test_manual_creates_bridge(hass: HomeAssistant, bridge: FakeBridge) ->
 
 
 @pytest.mark.parametrize(
-    ("change", "error"),
+    ("change", "errors"),
     [
-        ({"reachable": False}, "cannot_connect"),
-        ({"token": "another-token"}, "invalid_auth"),
-        ({"status": {"hello": "not a bridge"}}, "cannot_connect"),
+        ({"reachable": False}, {"base": "cannot_connect"}),
+        # A refused token is shown on the token field, not above the form.
+        ({"token": "another-token"}, {CONF_TOKEN: "invalid_auth"}),
+        ({"status": {"hello": "not a bridge"}}, {"base": "cannot_connect"}),
     ],
 )
 async def test_manual_errors_then_recovers(
-    hass: HomeAssistant, bridge: FakeBridge, change: dict[str, Any], error: str
+    hass: HomeAssistant, bridge: FakeBridge, change: dict[str, Any], errors: dict[str, str]
 ) -> None:
     """An unreachable bridge, a refused token or a foreign server show the error."""
     good = {"reachable": bridge.reachable, "token": bridge.token, "status": bridge.status}
@@ -81,7 +82,7 @@ async def test_manual_errors_then_recovers(
     form = await _bridge_form(hass)
     result = await hass.config_entries.flow.async_configure(form["flow_id"], MANUAL)
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": error}
+    assert result["errors"] == errors
     for name, value in good.items():
         setattr(bridge, name, value)
     result = await hass.config_entries.flow.async_configure(form["flow_id"], MANUAL)
@@ -209,7 +210,7 @@ async def test_refused_token_starts_reauth(
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {CONF_TOKEN: "still-wrong"}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {CONF_TOKEN: "rotated"}
     )

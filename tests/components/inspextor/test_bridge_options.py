@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.inspextor.const import CONF_EXPOSED_ENTITIES
@@ -13,6 +14,13 @@ from custom_components.inspextor.const import CONF_EXPOSED_ENTITIES
 from .bridge_helpers import FakeBridge, bridge_entry
 
 CHOSEN = ["light.kitchen_light", "cover.bedroom_shade"]
+
+
+@pytest.fixture(autouse=True)
+def controllable(hass: HomeAssistant) -> None:
+    """The entities the picker offers: they exist in HA."""
+    hass.states.async_set("light.kitchen_light", "on", {"friendly_name": "Kitchen light"})
+    hass.states.async_set("cover.bedroom_shade", "open", {"friendly_name": "Bedroom shade"})
 
 
 async def _menu(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_mqtt_message
 from pytest_homeassistant_custom_component.typing import MqttMockHAClient
+import yaml
 
 from custom_components.inspextor.const import (
     CONF_BASE_TOPIC,
@@ -141,24 +142,34 @@ async def test_user_invalid_base_topic(
     assert result["errors"] == {CONF_BASE_TOPIC: "invalid_base_topic"}
 
 
-async def test_user_already_configured(
+async def test_user_taken_base_topic_is_a_field_error(
     hass: HomeAssistant, mqtt_mock: MqttMockHAClient, mock_config_entry: MockConfigEntry
 ) -> None:
-    """One entry per base topic."""
+    """A taken topic names the site that has it, keeps what was typed; the default is free."""
     mock_config_entry.add_to_hass(hass)
     result = await _site_form(hass)
+    topic = next(key for key in result["data_schema"].schema if key == CONF_BASE_TOPIC)
+    assert topic.default() == "inspextor2"
+    typed = {"name": "Cottage", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: GOOD_MAP}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BASE_TOPIC: "base_topic_taken"}
+    assert result["description_placeholders"]["site"] == "Home"
+    suggested = {
+        str(key): key.description["suggested_value"] for key in result["data_schema"].schema
+    }
+    assert suggested == typed | {CONF_SITE_MAP: yaml.safe_load(GOOD_MAP)}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"name": "", CONF_BASE_TOPIC: "inspextor", CONF_SITE_MAP: ""}
+        result["flow_id"], typed | {CONF_BASE_TOPIC: "cottage"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
 async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """Options: a bad site map is a field error; a good one saves and reloads the site."""
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "site_options"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {
@@ -169,10 +180,11 @@ async def test_options_flow(hass: HomeAssistant, init_integration: MockConfigEnt
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SITE_MAP: "invalid_capability"}
-    assert result["description_placeholders"] == {
-        "path": "q",
-        "detail": "capability 'brightness' of subtopic 'M' is not valid for kind ozone",
-    }
+    assert result["description_placeholders"] is not None
+    assert result["description_placeholders"]["path"] == "q"
+    assert result["description_placeholders"]["detail"] == (
+        "capability 'brightness' of subtopic 'M' is not valid for kind ozone"
+    )
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {CONF_SITE_MAP: GOOD_MAP, CONF_COMMAND_TIMEOUT: 1.5, CONF_RETRIES: 4.0},
@@ -235,8 +247,10 @@ async def test_reconfigure_same_topic_renames(
 
 
 async def test_reconfigure_errors(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    """A bad base topic is a field error; another site's topic aborts."""
-    other = MockConfigEntry(domain=DOMAIN, unique_id="other", data={CONF_BASE_TOPIC: "other"})
+    """A bad base topic, or another site's topic (named), is a field error."""
+    other = MockConfigEntry(
+        domain=DOMAIN, title="Cottage", unique_id="other", data={CONF_BASE_TOPIC: "other"}
+    )
     other.add_to_hass(hass)
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -247,8 +261,9 @@ async def test_reconfigure_errors(hass: HomeAssistant, init_integration: MockCon
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"name": "Home", CONF_BASE_TOPIC: "other"}
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_BASE_TOPIC: "base_topic_taken"}
+    assert result["description_placeholders"]["site"] == "Cottage"
     assert init_integration.unique_id == "inspextor"
 
 

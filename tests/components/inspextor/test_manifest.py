@@ -84,16 +84,32 @@ def test_every_translation_key_exists() -> None:
         "already_in_progress",
         "reconfigure_successful",
     }:
-        assert reason in en["config"]["abort"] or reason in en["options"]["abort"], reason
+        assert (
+            reason in en["config"]["abort"]
+            or reason in en["options"]["abort"]
+            or any(
+                reason in issue.get("fix_flow", {}).get("abort", {})
+                for issue in en["issues"].values()
+            )
+        ), reason
+    fix_steps = {
+        step
+        for issue in en["issues"].values()
+        for step in issue.get("fix_flow", {}).get("step", {})
+    }
     for step in re.findall(r'step_id="(\w+)"', source):
-        assert step in en["config"]["step"] or step in en["options"]["step"], step
+        assert step in en["config"]["step"] or step in en["options"]["step"] or step in fix_steps, (
+            step
+        )
     for error in set(re.findall(r'errors\[[^]]+\] = "(\w+)"', source)):
         assert error in en["config"]["error"] or error in en["options"]["error"], error
     assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "things_sync", "bridge"}
-    assert set(en["options"]["step"]["init"]["menu_options"]) == {"exposure", "deregister"}
+    assert set(en["options"]["step"]["bridge_menu"]["menu_options"]) == {"exposure", "deregister"}
     for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
         assert en["issues"][issue]["title"], issue
         assert en["issues"][issue]["description"], issue
+    stale = en["issues"]["stale_devices"]["fix_flow"]["step"]["stale_devices"]
+    assert set(stale["menu_options"]) == {"remove", "keep"}
 
 
 def test_entity_translations_and_icons() -> None:
