@@ -96,7 +96,7 @@ def settings_for(
 
 def make_hooks(store: Store, ha: FakeHomeAssistant, resyncs: list[float]) -> Hooks:
     async def status() -> dict[str, Any]:
-        return {"instance_id": "home-1", "cloud_connected": True}
+        return {"instance_id": "home-1", "cloud_connected": True, "at": time.time()}
 
     async def ping() -> dict[str, Any]:
         return {"ok": True, "rtt_ms": 1.0}

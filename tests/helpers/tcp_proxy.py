@@ -59,8 +59,7 @@ class FaultyProxy:
         if cut:
             self.cuts -= 1
         pump_up = asyncio.create_task(self._pump(reader, up_writer, None))
-        await self._pump(up_reader, writer, self.cut_after if cut else None)
-        if cut:
+        if await self._pump(up_reader, writer, self.cut_after if cut else None):
             self.cut_done += 1
         pump_up.cancel()
         for w in (writer, up_writer):
@@ -70,14 +69,16 @@ class FaultyProxy:
     @staticmethod
     async def _pump(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: int | None
-    ) -> None:
+    ) -> bool:
+        """Copy until EOF; True when the copy was cut at `limit` bytes."""
         sent = 0
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
                 if limit is not None and sent + len(data) >= limit:
                     writer.write(data[: max(0, limit - sent)])
                     await writer.drain()
-                    return
+                    return True
                 sent += len(data)
                 writer.write(data)
                 await writer.drain()
+        return False
