@@ -81,7 +81,7 @@ class BridgeConfig:
     api_token: str | None = None
     store_channel: bool = False
     store_backend: str = "folder"
-    store_folder: Path | None = None
+    store_folder: str | None = None
     store_service: str = "inspextor"
     store_configuration: str | None = None
     aws_access_key_id: str | None = None
@@ -279,7 +279,7 @@ OPTIONS: dict[str, Converter] = {
     "api_token": _optional(_text),
     "store_channel": _boolean,
     "store_backend": _choice("folder", "s3"),
-    "store_folder": _optional(_path),
+    "store_folder": _optional(_text),
     "store_service": _topic_level,
     "store_configuration": _optional(_store_configuration),
     "aws_access_key_id": _optional(_text),
@@ -341,10 +341,23 @@ def parse_options(options: Mapping[str, Any], env: Mapping[str, str] | None = No
     transport = values.get("transport", "aws_iot")
     if transport == "mqtt" and "port" not in values:
         values["port"] = 8883 if values.get("mqtt_tls") else 1883
+    errors.extend(_store_errors(values, errors))
     if errors:
         raise ConfigError(errors)
     values.setdefault("client_id", values["instance_id"])
     return BridgeConfig(**values)
+
+
+def _store_errors(values: dict[str, Any], errors: list[str]) -> list[str]:
+    """The S3 backend of an enabled store channel needs both keys."""
+    if not values.get("store_channel") or values.get("store_backend") != "s3":
+        return []
+    keys = ("aws_access_key_id", "aws_secret_access_key")
+    return [
+        f"{key}: required by store_backend s3"
+        for key in keys
+        if key not in values and not any(e.startswith(f"{key}:") for e in errors)
+    ]
 
 
 def check_files(config: BridgeConfig) -> list[str]:

@@ -58,6 +58,7 @@ class StoreChannel:
         self._etag: str | None = None
         self.counts: dict[str, int] = {}
         self.last_error: str | None = None
+        self.last_poll: float | None = None
         self.retry_first = RETRY_FIRST
 
     @property
@@ -87,6 +88,16 @@ class StoreChannel:
         for store in self.stores.values():
             await store.close()
 
+    def summary(self) -> dict[str, Any]:
+        """The channel's part of the status document."""
+        return {
+            "incoming": self.incoming.describe(),
+            "command_key": self.command_key,
+            "last_poll": self.last_poll,
+            "last_error": self.last_error,
+            "polls": dict(self.counts),
+        }
+
     def nudge(self) -> None:
         """A command file is waiting: poll now instead of at the next interval."""
         self._nudge.set()
@@ -110,6 +121,7 @@ class StoreChannel:
                 _LOGGER.exception("store channel error")
                 outcome = "error"
             self.last_error = None
+            self.last_poll = time.time()
             delay = self.retry_first
             self._count(outcome)
             await self._wait(self.settings.poll_interval)

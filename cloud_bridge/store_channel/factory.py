@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cloud_bridge.config import BridgeConfig
 from cloud_bridge.storage import Store
 from cloud_bridge.store_channel.channel import StoreChannel
@@ -23,7 +25,7 @@ def settings_from_config(config: BridgeConfig) -> ChannelSettings:
     return ChannelSettings(
         backend=config.store_backend,
         specs=tuple(parse_store_configuration(config.store_configuration or "")),
-        folder=config.store_folder or config.data_dir / "stores",
+        folder=Path(config.store_folder) if config.store_folder else config.data_dir / "stores",
         service=config.store_service,
         poll_interval=float(config.store_poll_interval),
         status_interval=float(config.store_status_interval),
