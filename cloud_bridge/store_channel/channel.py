@@ -33,6 +33,7 @@ _LOGGER = logging.getLogger(__name__)
 ETAG_KEY = "store_channel_etag"  # kv: the version tag of the command file last handled
 RETRY_FIRST = 1.0
 RETRY_MAX = 60.0
+HA_WAIT = 0.2
 
 
 class StoreChannel:
@@ -193,10 +194,17 @@ class StoreChannel:
         for step in await self.ledger.steps(run.id):
             if step.status != "pending":
                 continue
+            await self._wait_for_ha()
             await self.ledger.start_step(run.id, step.idx)
             status, result = await self._run_command(step.command)
             await self.ledger.finish_step(run.id, step.idx, status, result)
         await self.ledger.finish(run.id, *summary(await self.ledger.steps(run.id)))
+
+    async def _wait_for_ha(self) -> None:
+        """A command starts only while HA is connected (after a restart the channel is
+        up before HA is): it waits, still pending, instead of failing."""
+        while not self.verbs.hooks.ha.connected:  # noqa: ASYNC110 - HA API has no event
+            await asyncio.sleep(HA_WAIT)
 
     async def _run_command(self, text: str) -> tuple[str, str]:
         try:
