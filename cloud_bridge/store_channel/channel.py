@@ -72,6 +72,11 @@ class StoreChannel:
         """The result file's key in the status store."""
         return f"{self.settings.service}/last_monitoring_status.json"
 
+    def version_key(self, version: str) -> str:
+        """The key of the result of one file version (kept beside the last result)."""
+        safe = version.replace(":", "-")
+        return f"{self.settings.service}/results/{safe}.json"
+
     async def start(self) -> None:
         """Open the ledger, finish what a killed bridge left, start the loops."""
         await self.ledger.open()
@@ -225,6 +230,8 @@ class StoreChannel:
         steps = await self.ledger.steps(run_id)
         document = result_document(run, steps, time.time())
         body = json.dumps(document, indent=1).encode()
+        # one file per version first: a later file's result replaces the last one
+        await self.status_store.put(self.version_key(run.version), body)
         await self.status_store.put(self.result_key, body)
         await self.ledger.mark_uploaded(run_id)
 
