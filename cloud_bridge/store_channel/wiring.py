@@ -6,9 +6,11 @@ from typing import Any, Protocol
 
 from cloud_bridge.config import SECRET_OPTIONS, BridgeConfig
 from cloud_bridge.ha.base import HomeAssistantAPI
+from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.storage import Store
 from cloud_bridge.store_channel.channel import StoreChannel
 from cloud_bridge.store_channel.factory import build_channel, settings_from_config
+from cloud_bridge.store_channel.offload import SnapshotOffload
 from cloud_bridge.store_channel.verbs import Hooks, exposure_admission
 
 REDACTED = "**REDACTED**"
@@ -45,6 +47,14 @@ def redacted_options(config: BridgeConfig) -> dict[str, Any]:
             else value
         )
     return out
+
+
+def make_offload(channel: StoreChannel, context: PackContext) -> SnapshotOffload | None:
+    """The structure lane's offload to the contents store, when one is configured."""
+    contents = channel.stores.get("contents")
+    if contents is None:
+        return None
+    return SnapshotOffload(contents, context, channel.settings.service)
 
 
 def make_channel(bridge: BridgeParts) -> StoreChannel:
