@@ -22,7 +22,7 @@ import subprocess
 import time
 from typing import Any
 
-from bench.report import Row, Section, table
+from bench.report import Row, Section
 from bench.stats import percentile
 from cloud_bridge.ha.base import RegistrySnapshot
 from cloud_bridge.storage import Store
@@ -420,9 +420,23 @@ async def run(sizes: Sizes, workdir: Path) -> Section:
         nudged, polled = await _latencies(port, sizes, workdir)
         wire = await _wire(port, sizes, workdir)
     ours, plain = daily(load, wire, True), daily(load, wire, False)
-    mqtt = mqtt_monthly_cost()
+    return Section(
+        "11. Store channel",
+        _rows(nudged, polled, ours, plain, mqtt_monthly_cost()),
+        _method(sizes, load, wire),
+        [],
+    )
+
+
+def _rows(
+    nudged: list[float],
+    polled: list[float],
+    ours: dict[str, float],
+    plain: dict[str, float],
+    mqtt: float,
+) -> list[Row]:
     ms = [x * 1000 for x in nudged]
-    rows = [
+    return [
         Row(
             "11a",
             "command file put → result file, p50 (nudge vs poll)",
@@ -474,7 +488,10 @@ async def run(sizes: Sizes, workdir: Path) -> Section:
             4,
         ),
     ]
-    method = [
+
+
+def _method(sizes: Sizes, load: Load, wire: Wire) -> list[str]:
+    return [
         f"A real S3-compatible server (moto_server) on loopback, the bridge's own S3 client; "
         f"11a/11b: `get_status()` files, {sizes.nudged} nudged over a real Mosquitto "
         f"(cloud publishes `commands_waiting`, the home's transport hands it to the channel) "
@@ -495,5 +512,4 @@ async def run(sizes: Sizes, workdir: Path) -> Section:
         "it — the store channel runs beside MQTT, so the two add up.",
         f"Prices: {PRICE_SOURCE}.",
     ]
-    return Section("11. Store channel", rows, method, [])
 
