@@ -25,13 +25,15 @@ from typing import Any
 from bench.report import Row, Section
 from bench.stats import percentile
 from cloud_bridge.ha.base import RegistrySnapshot
+from cloud_bridge.protocol.admission import AdmissionRules
 from cloud_bridge.storage import Store
+from cloud_bridge.store_channel.admission import command_admission
 from cloud_bridge.store_channel.backend import StoreUnavailableError
 from cloud_bridge.store_channel.factory import build_channel
 from cloud_bridge.store_channel.s3 import S3Store
 from cloud_bridge.store_channel.settings import ChannelSettings, StoreSpec
 from cloud_bridge.store_channel.sigv4 import Credentials
-from cloud_bridge.store_channel.verbs import Hooks, exposure_admission
+from cloud_bridge.store_channel.verbs import Hooks
 from cloud_bridge.transport.mqtt import MqttTransport
 from devkit.devcloud.broker import find_mosquitto, start_mosquitto
 from devkit.devstack.stack import free_port
@@ -227,7 +229,7 @@ def _hooks(store: Store) -> Hooks:
 
     return Hooks(
         ha=_NoHA(),
-        admission=exposure_admission(store.exposure),
+        admission=command_admission(AdmissionRules("C-1"), store.exposure, store.remember_command),
         exposed=store.exposure,
         status=status,
         ping=nothing,

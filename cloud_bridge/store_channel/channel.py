@@ -104,6 +104,10 @@ class StoreChannel:
             "polls": dict(self.counts),
         }
 
+    async def status_section(self) -> dict[str, Any]:
+        """The `store_channel` key of the status document."""
+        return self.summary()
+
     def nudge(self) -> None:
         """A command file is waiting: poll now instead of at the next interval."""
         self._nudge.set()

@@ -7,12 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 import hashlib
 import json
-import time
 from typing import Any
 
 from cloud_bridge.ha.base import HAError, HomeAssistantAPI
-from cloud_bridge.protocol.action_packets import CommandError, action_packet, parse_command
-from cloud_bridge.protocol.exposure import decide
 from cloud_bridge.store_channel.backend import ObjectStore
 from cloud_bridge.store_channel.parse import Call
 
@@ -20,35 +17,10 @@ type JSONDict = dict[str, Any]
 type Provider = Callable[[], Awaitable[Any]]
 # (service, entity_id, data) -> None when allowed, else the reason it is refused
 type Admission = Callable[[str, str, JSONDict], Awaitable[str | None]]
-STORE_COMMAND_TTL = 60.0  # the admitted call must start within this; it starts at once
 
 
 class CommandFailedError(Exception):
     """A command ran and failed, or was refused; the message is its result."""
-
-
-def exposure_admission(exposed: Callable[[], Awaitable[list[str]]]) -> Admission:
-    """The MQTT command path's admission: the same packet validation (service and entity
-    form, one target, no target keys in the data), then default-deny exposure."""
-
-    async def admit(service: str, entity_id: str, data: JSONDict) -> str | None:
-        packet = action_packet(
-            command_id="store",
-            contract_id="store",
-            service=service,
-            entity_id=entity_id,
-            data=data,
-            iat=time.time(),
-            ttl=STORE_COMMAND_TTL,
-        )
-        try:
-            parse_command(packet)
-        except CommandError as err:
-            return err.reason
-        decision = decide(service, entity_id, await exposed())
-        return None if decision.allowed else decision.reason
-
-    return admit
 
 
 @dataclass(slots=True)

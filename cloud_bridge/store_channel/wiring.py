@@ -1,37 +1,24 @@
-"""The store channel attached to a running bridge through the few things it uses."""
+"""The store channel built from the bridge's shared pieces (factory.py calls this)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
+from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.config import SECRET_OPTIONS, BridgeConfig
 from cloud_bridge.ha.base import HomeAssistantAPI
+from cloud_bridge.ping import PingError, PingManager
+from cloud_bridge.protocol.admission import AdmissionRules
 from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.storage import Store
+from cloud_bridge.store_channel.admission import command_admission
 from cloud_bridge.store_channel.channel import StoreChannel
 from cloud_bridge.store_channel.factory import build_channel, settings_from_config
 from cloud_bridge.store_channel.offload import SnapshotOffload
-from cloud_bridge.store_channel.verbs import Hooks, exposure_admission
+from cloud_bridge.store_channel.verbs import Hooks, Provider
 
 REDACTED = "**REDACTED**"
 _ALSO_SECRET = ("aws_access_key_id",)
-
-
-class BridgeParts(Protocol):
-    """What the channel needs from the bridge."""
-
-    config: BridgeConfig
-    store: Store
-    ha: HomeAssistantAPI
-
-    async def status(self) -> dict[str, Any]:
-        """The status document."""
-
-    async def ping_now(self) -> dict[str, Any]:
-        """Ping the cloud."""
-
-    async def resync(self) -> dict[str, Any]:
-        """Queue a full resync."""
 
 
 def redacted_options(config: BridgeConfig) -> dict[str, Any]:
@@ -41,12 +28,22 @@ def redacted_options(config: BridgeConfig) -> dict[str, Any]:
         value = getattr(config, name)
         if name in SECRET_OPTIONS or name in _ALSO_SECRET:
             value = REDACTED if value else value
-        out[name] = (
-            str(value)
-            if value is not None and not isinstance(value, int | float | bool | str)
-            else value
-        )
+        plain = value is None or isinstance(value, int | float | bool | str)
+        out[name] = value if plain else str(value)
     return out
+
+
+def ping_provider(ping: PingManager) -> Provider:
+    """`ping()`: a ping to the cloud now, as the local API's `POST /api/ping` answers."""
+
+    async def ping_now() -> dict[str, Any]:
+        try:
+            rtt = await ping.ping()
+        except PingError as err:
+            return {"ok": False, "reason": str(err), "rtt_ms": None}
+        return {"ok": True, "rtt_ms": rtt}
+
+    return ping_now
 
 
 def make_offload(channel: StoreChannel, context: PackContext) -> SnapshotOffload | None:
@@ -57,26 +54,30 @@ def make_offload(channel: StoreChannel, context: PackContext) -> SnapshotOffload
     return SnapshotOffload(contents, context, channel.settings.service)
 
 
-def make_channel(bridge: BridgeParts) -> StoreChannel:
-    """A channel whose hooks always reach the bridge's current store (it may be swapped)."""
-
-    async def exposed() -> list[str]:
-        return await bridge.store.exposure()
-
-    async def outbox() -> dict[str, int]:
-        return await bridge.store.counts()
+def make_channel(
+    config: BridgeConfig,
+    store: Store,
+    ha: HomeAssistantAPI,
+    rules: AdmissionRules,
+    *,
+    status: Provider,
+    ping: Provider,
+    resync: Provider,
+    clock: Clock = SYSTEM_CLOCK,
+) -> StoreChannel:
+    """A channel on the configured stores, its ledger in the bridge's database."""
 
     async def diagnostics() -> dict[str, Any]:
-        return {"options": redacted_options(bridge.config), "status": await bridge.status()}
+        return {"options": redacted_options(config), "status": await status()}
 
     hooks = Hooks(
-        ha=bridge.ha,
-        admission=exposure_admission(exposed),
-        exposed=exposed,
-        status=bridge.status,
-        ping=bridge.ping_now,
-        resync=bridge.resync,
-        outbox=outbox,
+        ha=ha,
+        admission=command_admission(rules, store.exposure, store.remember_command, clock),
+        exposed=store.exposure,
+        status=status,
+        ping=ping,
+        resync=resync,
+        outbox=store.counts,
         diagnostics=diagnostics,
     )
-    return build_channel(settings_from_config(bridge.config), bridge.store, hooks)
+    return build_channel(settings_from_config(config), store, hooks)

@@ -12,12 +12,14 @@ from pathlib import Path
 import time
 from typing import Any
 
+from cloud_bridge.protocol.admission import AdmissionRules
 from cloud_bridge.storage import Store
+from cloud_bridge.store_channel.admission import command_admission
 from cloud_bridge.store_channel.backend import FolderStore, ObjectStore, StoreNotFoundError
 from cloud_bridge.store_channel.channel import StoreChannel
 from cloud_bridge.store_channel.factory import build_channel
 from cloud_bridge.store_channel.settings import ChannelSettings, default_specs
-from cloud_bridge.store_channel.verbs import Hooks, exposure_admission
+from cloud_bridge.store_channel.verbs import Hooks
 from tests.bridge.fakes import FakeHomeAssistant
 from tests.helpers.s3_server import BUCKET, CREDENTIALS, REGION, S3Server
 
@@ -110,7 +112,7 @@ def make_hooks(store: Store, ha: FakeHomeAssistant, resyncs: list[float]) -> Hoo
 
     return Hooks(
         ha=ha,
-        admission=exposure_admission(store.exposure),
+        admission=command_admission(AdmissionRules("C-1"), store.exposure, store.remember_command),
         exposed=store.exposure,
         status=status,
         ping=ping,
