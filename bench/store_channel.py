@@ -27,13 +27,13 @@ from bench.stats import percentile
 from cloud_bridge.ha.base import RegistrySnapshot
 from cloud_bridge.protocol.admission import AdmissionRules
 from cloud_bridge.storage import Store
-from cloud_bridge.store_channel.admission import command_admission
 from cloud_bridge.store_channel.backend import StoreUnavailableError
 from cloud_bridge.store_channel.factory import build_channel
 from cloud_bridge.store_channel.s3 import S3Store
 from cloud_bridge.store_channel.settings import ChannelSettings, StoreSpec
 from cloud_bridge.store_channel.sigv4 import Credentials
 from cloud_bridge.store_channel.verbs import Hooks
+from cloud_bridge.store_channel.wiring import store_hooks
 from cloud_bridge.transport.mqtt import MqttTransport
 from devkit.devcloud.broker import find_mosquitto, start_mosquitto
 from devkit.devstack.stack import free_port
@@ -227,14 +227,13 @@ def _hooks(store: Store) -> Hooks:
     async def nothing() -> dict[str, Any]:
         return {"ok": True}
 
-    return Hooks(
-        ha=_NoHA(),
-        admission=command_admission(AdmissionRules("C-1"), store.exposure, store.remember_command),
-        exposed=store.exposure,
+    return store_hooks(
+        store,
+        _NoHA(),
+        AdmissionRules("C-1"),
         status=status,
         ping=nothing,
         resync=nothing,
-        outbox=store.counts,
         diagnostics=nothing,
     )
 

@@ -54,6 +54,30 @@ def make_offload(channel: StoreChannel, context: PackContext) -> SnapshotOffload
     return SnapshotOffload(contents, context, channel.settings.service)
 
 
+def store_hooks(
+    store: Store,
+    ha: HomeAssistantAPI,
+    rules: AdmissionRules,
+    *,
+    status: Provider,
+    ping: Provider,
+    resync: Provider,
+    diagnostics: Provider,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Hooks:
+    """The hooks of the verbs: exposure and outbox from the store, the shared admission."""
+    return Hooks(
+        ha=ha,
+        admission=command_admission(rules, store.exposure, store.remember_command, clock),
+        exposed=store.exposure,
+        status=status,
+        ping=ping,
+        resync=resync,
+        outbox=store.counts,
+        diagnostics=diagnostics,
+    )
+
+
 def make_channel(
     config: BridgeConfig,
     store: Store,
@@ -70,14 +94,14 @@ def make_channel(
     async def diagnostics() -> dict[str, Any]:
         return {"options": redacted_options(config), "status": await status()}
 
-    hooks = Hooks(
-        ha=ha,
-        admission=command_admission(rules, store.exposure, store.remember_command, clock),
-        exposed=store.exposure,
+    hooks = store_hooks(
+        store,
+        ha,
+        rules,
         status=status,
         ping=ping,
         resync=resync,
-        outbox=store.counts,
         diagnostics=diagnostics,
+        clock=clock,
     )
     return build_channel(settings_from_config(config), store, hooks)

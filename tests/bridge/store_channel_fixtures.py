@@ -14,12 +14,12 @@ from typing import Any
 
 from cloud_bridge.protocol.admission import AdmissionRules
 from cloud_bridge.storage import Store
-from cloud_bridge.store_channel.admission import command_admission
 from cloud_bridge.store_channel.backend import FolderStore, ObjectStore, StoreNotFoundError
 from cloud_bridge.store_channel.channel import StoreChannel
 from cloud_bridge.store_channel.factory import build_channel
 from cloud_bridge.store_channel.settings import ChannelSettings, default_specs
 from cloud_bridge.store_channel.verbs import Hooks
+from cloud_bridge.store_channel.wiring import store_hooks
 from tests.bridge.fakes import FakeHomeAssistant
 from tests.helpers.s3_server import BUCKET, CREDENTIALS, REGION, S3Server
 
@@ -110,14 +110,13 @@ def make_hooks(store: Store, ha: FakeHomeAssistant, resyncs: list[float]) -> Hoo
     async def diagnostics() -> dict[str, Any]:
         return {"config": {"instance_password": "**REDACTED**"}, "outbox": await store.counts()}
 
-    return Hooks(
-        ha=ha,
-        admission=command_admission(AdmissionRules("C-1"), store.exposure, store.remember_command),
-        exposed=store.exposure,
+    return store_hooks(
+        store,
+        ha,
+        AdmissionRules("C-1"),
         status=status,
         ping=ping,
         resync=resync,
-        outbox=store.counts,
         diagnostics=diagnostics,
     )
 
