@@ -176,7 +176,9 @@ class StoreChannel:
             )
             await self._refuse(version, "expired", reason, fetched.etag, command_file.commands)
             return "expired"
-        run = await self.ledger.create(self.command_key, version, command_file.commands)
+        run = await self.ledger.create(
+            self.command_key, version, command_file.commands, expires=written + command_file.ttl
+        )
         await self._remember(fetched.etag)
         await self._execute(run)
         await self._upload(run.id)
@@ -204,6 +206,10 @@ class StoreChannel:
             if step.status != "pending":
                 continue
             await self._wait_for_ha()
+            if run.expires and time.time() > run.expires:  # resumed too late: not run now
+                late = f"expired: the file's ttl ended {time.time() - run.expires:.0f} s ago"
+                await self.ledger.finish_step(run.id, step.idx, "expired", late)
+                continue
             await self.ledger.start_step(run.id, step.idx)
             status, result = await self._run_command(step.command)
             await self.ledger.finish_step(run.id, step.idx, status, result)

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS store_runs (
     uploaded INTEGER NOT NULL DEFAULT 0,
     received REAL NOT NULL,
     updated REAL NOT NULL,
+    expires REAL NOT NULL DEFAULT 0,
     UNIQUE (key, version)
 );
 CREATE TABLE IF NOT EXISTS store_steps (
@@ -66,9 +67,12 @@ class Run:
     uploaded: bool
     received: float
     updated: float
+    expires: float = 0.0  # no command of the file starts after this (0: never set)
 
 
-_RUN_COLUMNS = "id, key, version, state, general_status, general_error, uploaded, received, updated"
+_RUN_COLUMNS = (
+    "id, key, version, state, general_status, general_error, uploaded, received, updated, expires"
+)
 
 
 def _run(row: Sequence[object]) -> Run:
@@ -82,6 +86,7 @@ def _run(row: Sequence[object]) -> Run:
         bool(row[6]),
         float(str(row[7])),
         float(str(row[8])),
+        float(str(row[9])),
     )
 
 
@@ -134,6 +139,7 @@ class Ledger:
         commands: Sequence[str],
         *,
         refused: tuple[str, str] | None = None,
+        expires: float = 0.0,
     ) -> Run:
         """Record a received file version with its commands, in one transaction.
 
@@ -146,8 +152,8 @@ class Ledger:
             conn.execute("BEGIN IMMEDIATE")
             cur = conn.execute(
                 "INSERT INTO store_runs (key, version, state, general_status, general_error,"
-                " received, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, version, state, status, error, now, now),
+                " received, updated, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, version, state, status, error, now, now, expires),
             )
             run_id = int(cur.lastrowid or 0)
             conn.executemany(
@@ -155,7 +161,7 @@ class Ledger:
                 [(run_id, idx, text) for idx, text in enumerate(commands)],
             )
             conn.execute("COMMIT")
-            return Run(run_id, key, version, state, status, error, False, now, now)
+            return Run(run_id, key, version, state, status, error, False, now, now, expires)
 
         return await self.store.run_sql(_create)
 

@@ -215,3 +215,18 @@ async def test_export_diagnostics_uploads_a_redacted_document(rig: Rig) -> None:
     assert fetched is not None
     assert hashlib.sha256(fetched.data).hexdigest() == reference["sha256"]
     assert json.loads(fetched.data)["config"]["instance_password"] == "**REDACTED**"
+
+
+async def test_a_file_resumed_after_its_ttl_runs_nothing_more(rig: Rig) -> None:
+    # as a bridge that was killed mid-file and came back after the file's ttl finds it
+    run = await rig.channel.ledger.create(
+        "inspextor/commands.json",
+        "version-resumed-late",
+        ["call_service('light.turn_on', 'light.kitchen', {})", "ping()"],
+        expires=time.time() - 1,
+    )
+    await rig.channel.resume()
+    assert [s.status for s in await rig.channel.ledger.steps(run.id)] == ["expired"] * 2
+    assert rig.ha.calls == []
+    result = await rig.wait_result("version-resumed-late")
+    assert result["commands"][0]["result"].startswith("expired: the file's ttl ended")
