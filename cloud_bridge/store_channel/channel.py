@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from cloud_bridge.storage import StorageError
 from cloud_bridge.store_channel.backend import (
     ObjectStore,
     StoreNotFoundError,
@@ -34,6 +35,7 @@ ETAG_KEY = "store_channel_etag"  # kv: the version tag of the command file last 
 RETRY_FIRST = 1.0
 RETRY_MAX = 60.0
 HA_WAIT = 0.2
+HOUSEKEEPING_INTERVAL = 3600.0
 
 
 class StoreChannel:
@@ -84,6 +86,7 @@ class StoreChannel:
         self._tasks.append(asyncio.create_task(self._poll_loop(), name="store-poll"))
         if self.settings.status_interval > 0:
             self._tasks.append(asyncio.create_task(self._status_loop(), name="store-status"))
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="store-housekeeping"))
 
     async def stop(self) -> None:
         """Stop the loops and close the backends."""
@@ -244,6 +247,15 @@ class StoreChannel:
         await self.status_store.put(self.version_key(run.version), body)
         await self.status_store.put(self.result_key, body)
         await self.ledger.mark_uploaded(run_id)
+
+    async def _housekeeping(self) -> None:
+        """Forget old execution records (a key's newest is always kept)."""
+        while True:
+            with contextlib.suppress(StorageError):
+                purged = await self.ledger.purge(time.time())
+                if purged:
+                    _LOGGER.debug("forgot %d old command file runs", purged)
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL)
 
     async def _status_loop(self) -> None:
         while True:
