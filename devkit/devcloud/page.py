@@ -166,7 +166,7 @@ function storePath() {
 }
 document.getElementById("store-send").onclick = async () => {
   const commands = document.getElementById("store-commands").value
-    .split("\n").map(line => line.trim()).filter(Boolean);
+    .split("\\n").map(line => line.trim()).filter(Boolean);
   const sent = await api(storePath() + "/commands", {method: "POST",
     headers: {"Content-Type": "application/json"}, body: JSON.stringify({commands: commands})});
   document.getElementById("store-sent").textContent = "put " + (sent.version || "").slice(0, 12);
