@@ -95,3 +95,26 @@ async def test_the_store_api_says_when_the_cloud_has_no_store(
     finally:
         await runner.cleanup()
         await cloud.stop()
+
+
+def test_the_dev_cloud_reads_the_sources_variables_for_s3(tmp_path: Path) -> None:
+    from devkit.devcloud.__main__ import build_parser, store_backends
+
+    args = build_parser().parse_args(["serve", "--store-s3"])
+    env = {
+        "STORE_CONFIGURATION": '[{"store_name": "incoming", "bucket_name": "home-bucket", '
+        '"region": "eu-west-1", "prefix": "h1/in"}, {"store_name": "status", '
+        '"bucket_name": "home-bucket", "region": "eu-west-1", "prefix": "h1/st"}]',
+        "AWS_ACCESS_KEY_ID": "AKIADEVCLOUD0001",
+        "AWS_SECRET_ACCESS_KEY": "devcloud-secret-key",
+        "S3_STORE_CUSTOM_HOSTANDPORT_ENDPOINT": "127.0.0.1:9000",
+        "S3_STORE_CUSTOM_HTTP_SCHEME": "http",
+    }
+    stores = store_backends(args, env)
+    assert stores is not None
+    assert stores["incoming"].describe() == "s3://home-bucket/h1/in at http://127.0.0.1:9000"
+    folder = build_parser().parse_args(["serve", "--store-folder", str(tmp_path)])
+    in_folder = store_backends(folder, {})
+    assert in_folder is not None
+    assert in_folder["status"].describe() == f"folder {tmp_path}/inspextor/status"
+    assert store_backends(build_parser().parse_args(["serve"]), env) is None
