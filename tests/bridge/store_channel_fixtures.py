@@ -3,7 +3,6 @@ in-memory HA fake; the `cloud` side writes command files and reads results."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from cloud_bridge.store_channel.settings import ChannelSettings, default_specs
 from cloud_bridge.store_channel.verbs import Hooks
 from cloud_bridge.store_channel.wiring import store_hooks
 from tests.bridge.fakes import FakeHomeAssistant
+from tests.helpers.polling import wait_for
 from tests.helpers.s3_server import BUCKET, CREDENTIALS, REGION, S3Server
 
 SERVICE = "inspextor"
@@ -58,19 +58,13 @@ class Rig:
         return dict(json.loads(fetched.data))
 
     async def wait_result(self, version: str, timeout: float = 20.0) -> dict[str, Any]:
-        latest: dict[str, Any] = {}
+        async def answered() -> dict[str, Any] | None:
+            result = await self.result()
+            return result if result and result.get("file_version") == version else None
 
-        async def check() -> bool:
-            nonlocal latest
-            latest = await self.result() or {}
-            return latest.get("file_version") == version
-
-        deadline = time.monotonic() + timeout
-        while not await check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no result for {version[:12]}: last {latest}")
-            await asyncio.sleep(0.05)
-        return latest
+        found = await wait_for(answered, timeout, f"the result of {version[:12]}")
+        assert found is not None
+        return found
 
 
 def settings_for(

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from cloud_bridge.store_channel.nudge import is_nudge, nudge_packet
-from tests.bridge.bridge_fixtures import CONTRACT, start_harness, wait_for
+from tests.bridge.bridge_fixtures import CONTRACT, start_harness
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 
 STORE_OPTIONS = {
     "store_channel": True,

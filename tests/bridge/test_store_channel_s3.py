@@ -19,8 +19,8 @@ import pytest
 
 from cloud_bridge.store_channel.backend import StoreNotFoundError, StoreUnavailableError
 from cloud_bridge.store_channel.sigv4 import Credentials, sign
-from tests.bridge.bridge_fixtures import wait_for
 from tests.bridge.store_channel_fixtures import channel_rig
+from tests.helpers.polling import wait_for
 from tests.helpers.s3_server import S3Server, running_s3
 from tests.helpers.tcp_proxy import FaultyProxy
 

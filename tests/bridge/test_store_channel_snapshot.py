@@ -3,10 +3,8 @@ structure lane carries a reference, and the dev cloud follows it and shows every
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-import time
 
 import pytest
 
@@ -16,6 +14,7 @@ from devkit.devcloud import ContractSpec, DevCloud
 from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD, start_harness
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 
 ENTITIES = 5000
 STORE_OPTIONS = {"store_channel": True, "store_poll_interval": 3600, "store_status_interval": 0}
@@ -71,10 +70,7 @@ async def test_a_large_snapshot_goes_by_reference_and_the_cloud_shows_all_of_it(
 
 
 async def wait_for_entities(cloud: DevCloud, count: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = (await cloud.entities(CONTRACT))["entities"]
-        if len(shown) == count:
-            return
-        assert time.monotonic() < deadline, f"the dev cloud shows {len(shown)} of {count}"
-        await asyncio.sleep(0.1)
+    async def all_shown() -> bool:
+        return len((await cloud.entities(CONTRACT))["entities"]) == count
+
+    await wait_for(all_shown, timeout, f"the dev cloud to show {count} entities")

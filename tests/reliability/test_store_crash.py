@@ -14,8 +14,9 @@ import aiohttp
 
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 from tests.reliability import table
-from tests.reliability.harness import BridgeProcess, bridge_options, wait_for
+from tests.reliability.harness import BridgeProcess, bridge_options
 
 COMMANDS = 12
 KILLS = 3

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from tests.bridge.store_channel_fixtures import COMMANDS_KEY, channel_rig
+from tests.helpers.polling import wait_for
 from tests.helpers.s3_server import S3Server, running_s3
 from tests.helpers.tcp_proxy import FaultyProxy
 from tests.reliability import table
-from tests.reliability.harness import wait_for
 
 OUTAGE = 60.0
 SLOW_CALL = 0.5
