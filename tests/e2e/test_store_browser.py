@@ -29,10 +29,16 @@ async def test_a_command_file_put_from_the_page_shows_its_result(
             "document.getElementById('store-commands').value = arguments[0]", COMMANDS
         )
         await browser.click(await browser.find("#store-send"))
+        # the page shows this file's result: its version is the one the page put
         await browser.wait_for(
-            "return document.querySelectorAll('#store-results [data-command-status=ok]')"
-            ".length === 2",
+            "const sent = document.getElementById('store-sent').textContent.slice(4);"
+            "const head = document.querySelector('#store-results tr td.result');"
+            "return sent.length === 12 && head !== null && head.textContent === sent",
             timeout=30,
+        )
+        statuses = await browser.script(
+            "return [...document.querySelectorAll('#store-results [data-command-status]')]"
+            ".map(tr => tr.dataset.commandStatus)"
         )
         shown = await browser.script(
             "return [...document.querySelectorAll('#store-results td.name')]"
@@ -43,3 +49,4 @@ async def test_a_command_file_put_from_the_page_shows_its_result(
     finally:
         await close_browser(browser)
     assert shown == COMMANDS.split("\n")
+    assert statuses == ["ok", "ok"]
