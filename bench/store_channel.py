@@ -513,4 +513,3 @@ def _method(sizes: Sizes, load: Load, wire: Wire) -> list[str]:
         "it — the store channel runs beside MQTT, so the two add up.",
         f"Prices: {PRICE_SOURCE}.",
     ]
-
