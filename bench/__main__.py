@@ -28,6 +28,7 @@ from bench import (
     interactions,
     machine,
     stack_latency,
+    store_channel,
     sync_pipeline,
     things_sync,
 )
@@ -35,9 +36,9 @@ from bench.report import Row, Section, render, splice, table
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 CHART_DATA = DOC.parent / "images" / "scale.json"
-ALL = ("1", "2", "3", "4", "5", "6", "7", "8", "10")
+ALL = ("1", "2", "3", "4", "5", "6", "7", "8", "10", "11")
 # Benchmarks that take nothing from the others: run alone, they refresh their own section.
-STANDALONE = frozenset({"4", "7", "8", "10"})
+STANDALONE = frozenset({"4", "7", "8", "10", "11"})
 _LOGGER = logging.getLogger("bench")
 
 
@@ -196,6 +197,17 @@ async def _bridge_scale(run: Run) -> None:
     run.results["10"] = await _guarded("10. The bridge at scale", ten)
 
 
+async def _store_channel(run: Run) -> None:
+    sizes = (
+        store_channel.Sizes(nudged=5, polled=2, poll_interval=2.0, wire_polls=5)
+        if run.quick
+        else store_channel.Sizes()
+    )
+    run.results["11"] = await _guarded(
+        "11. Store channel", lambda: _one(store_channel.run(sizes, run.workdir / "store"))
+    )
+
+
 async def run_all(run: Run) -> list[Section]:
     """Every selected benchmark in an order that keeps the machine's load apart."""
     only = run.only
@@ -209,6 +221,7 @@ async def run_all(run: Run) -> list[Section]:
         ("7", _interactions),
         ("8", _things_sync),
         ("10", _bridge_scale),
+        ("11", _store_channel),
     ]
     for number, step in steps:
         if number in only:

@@ -17,6 +17,7 @@ from cloud_bridge.local_api import LocalAPI
 from cloud_bridge.ping import PingError
 from cloud_bridge.protocol.packets import ActivationAction
 from cloud_bridge.storage import StorageError
+from cloud_bridge.store_channel.nudge import is_nudge
 from cloud_bridge.transport.base import TransportError
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Bridge:
         self.activation = parts.activation
         self.ping = parts.ping
         self.commands = parts.commands
+        self.store_channel = parts.store_channel
         self.api = (
             LocalAPI(self, api_token, self.config.api_host, self.config.api_port)
             if serve_api
@@ -86,6 +88,7 @@ class Bridge:
         self.transport.set_handlers(self._on_message, self.link.on_connection)
         self.ha.set_handlers(self.scope.intake.on_state, self.scope.resync_on_connect)
         self.sync.start()
+        await self._start_store_channel()
         if self.api is not None:
             await self.api.start()
         await self.parts.status.read_certificate()
@@ -96,6 +99,15 @@ class Bridge:
         self._connect_task = asyncio.create_task(self.link.connect_loop(), name="cloud-connect")
         self.ping.start()
         self._spawn(self._housekeeping(), "housekeeping")
+
+    async def _start_store_channel(self) -> None:
+        if self.store_channel is None:
+            return
+        try:
+            await self.store_channel.start()
+        except StorageError as err:
+            self.errors.report(Part.STORAGE, err.code, f"store channel not started: {err}")
+            self.store_channel = None
 
     async def _housekeeping(self) -> None:
         """Forget expired command ids (they are kept a while past their TTL)."""
@@ -131,6 +143,8 @@ class Bridge:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.sync.stop()
+        if self.store_channel is not None:
+            await self.store_channel.stop()
         if self.api is not None:
             await self.api.stop()
         with contextlib.suppress(TransportError):
@@ -144,6 +158,9 @@ class Bridge:
         self.limiter.note_inbound(len(payload))
         self.received[topic] = self.received.get(topic, 0) + 1
         if topic == self.topics.action:
+            if self.store_channel is not None and is_nudge(payload, self.config.contract_id):
+                self.store_channel.nudge()
+                return
             self.commands.on_action(payload)
         elif topic == self.topics.activate_reply:
             self.activation.on_reply(payload)

@@ -16,7 +16,21 @@ import yaml
 ADDON_OPTIONS = Path("/data/options.json")
 SUPERVISOR_WS_URL = "ws://supervisor/core/websocket"
 ENV_PREFIX = "INSPEXTOR_"
-SECRET_OPTIONS = ("instance_password", "mqtt_password", "ha_token", "api_token")
+SECRET_OPTIONS = (
+    "instance_password",
+    "mqtt_password",
+    "ha_token",
+    "api_token",
+    "aws_secret_access_key",
+)
+# The store channel's settings under the names the RustiQ source gives them.
+SOURCE_ENV = (
+    "STORE_CONFIGURATION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "S3_STORE_CUSTOM_HOSTANDPORT_ENDPOINT",
+    "S3_STORE_CUSTOM_HTTP_SCHEME",
+)
 _HOST_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -65,6 +79,18 @@ class BridgeConfig:
     ha_token: str = ""
     data_dir: Path = Path("/data")
     api_token: str | None = None
+    store_channel: bool = False
+    store_backend: str = "folder"
+    store_folder: str | None = None
+    store_service: str = "inspextor"
+    store_configuration: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    s3_store_custom_hostandport_endpoint: str | None = None
+    s3_store_custom_http_scheme: str = "https"
+    store_poll_interval: int = 60
+    store_status_interval: int = 300
+    store_command_ttl: int = 86400
     # not in the add-on schema (tuning, tests): defaults suit production
     activation_timeout: float = 10.0
     activation_attempts: int = 3
@@ -77,7 +103,14 @@ class BridgeConfig:
     @property
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
-        values = [self.instance_password, self.mqtt_password, self.ha_token, self.api_token]
+        values = [
+            self.instance_password,
+            self.mqtt_password,
+            self.ha_token,
+            self.api_token,
+            self.aws_secret_access_key,
+            self.aws_access_key_id,
+        ]
         return [v for v in values if v]
 
 
@@ -181,6 +214,28 @@ def _path(value: Any) -> Path:
     return Path(_nonempty(value))
 
 
+def _store_configuration(value: Any) -> str:
+    from cloud_bridge.store_channel.settings import (  # noqa: PLC0415 - keeps config light
+        StoreConfigError,
+        parse_store_configuration,
+    )
+
+    text = _text(value)
+    try:
+        parse_store_configuration(text)
+    except StoreConfigError as err:
+        raise _BadValueError(str(err)) from None
+    return text
+
+
+def _host_port(value: Any) -> str:
+    text = _nonempty(value)
+    host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
+    if not _HOST_RE.match(host) or (port and not (port.isdigit() and 0 < int(port) < 65536)):
+        raise _BadValueError("must be host or host:port, such as localhost:9000 (no scheme)")
+    return text
+
+
 def _optional(convert: Converter) -> Converter:
     def wrapped(value: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -222,6 +277,18 @@ OPTIONS: dict[str, Converter] = {
     "ha_token": _nonempty,
     "data_dir": _path,
     "api_token": _optional(_text),
+    "store_channel": _boolean,
+    "store_backend": _choice("folder", "s3"),
+    "store_folder": _optional(_text),
+    "store_service": _topic_level,
+    "store_configuration": _optional(_store_configuration),
+    "aws_access_key_id": _optional(_text),
+    "aws_secret_access_key": _optional(_text),
+    "s3_store_custom_hostandport_endpoint": _optional(_host_port),
+    "s3_store_custom_http_scheme": _choice("http", "https"),
+    "store_poll_interval": _int_range(1, 86400),
+    "store_status_interval": _int_range(0, 86400),
+    "store_command_ttl": _int_range(60, 30 * 86400),
     "activation_timeout": _float_range(0.05, 120),
     "activation_attempts": _int_range(1, 10),
     "max_publish_rate": _int_range(1, 100),
@@ -236,6 +303,9 @@ def parse_options(options: Mapping[str, Any], env: Mapping[str, str] | None = No
     """Validate options (overlaid by `INSPEXTOR_<OPTION>` env vars) into a BridgeConfig."""
     env = env or {}
     merged: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+    for key, value in env.items():
+        if key in SOURCE_ENV:
+            merged[key.lower()] = value
     for key, value in env.items():
         if key.startswith(ENV_PREFIX):
             merged[key.removeprefix(ENV_PREFIX).lower()] = value
@@ -271,10 +341,23 @@ def parse_options(options: Mapping[str, Any], env: Mapping[str, str] | None = No
     transport = values.get("transport", "aws_iot")
     if transport == "mqtt" and "port" not in values:
         values["port"] = 8883 if values.get("mqtt_tls") else 1883
+    errors.extend(_store_errors(values, errors))
     if errors:
         raise ConfigError(errors)
     values.setdefault("client_id", values["instance_id"])
     return BridgeConfig(**values)
+
+
+def _store_errors(values: dict[str, Any], errors: list[str]) -> list[str]:
+    """The S3 backend of an enabled store channel needs both keys."""
+    if not values.get("store_channel") or values.get("store_backend") != "s3":
+        return []
+    keys = ("aws_access_key_id", "aws_secret_access_key")
+    return [
+        f"{key}: required by store_backend s3"
+        for key in keys
+        if key not in values and not any(e.startswith(f"{key}:") for e in errors)
+    ]
 
 
 def check_files(config: BridgeConfig) -> list[str]:

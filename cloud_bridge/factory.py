@@ -28,6 +28,8 @@ from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
 from cloud_bridge.scope_sync import SCOPE_REFRESH_DELAY, ScopeSync
 from cloud_bridge.status import StatusBuilder
 from cloud_bridge.storage import Store
+from cloud_bridge.store_channel.channel import StoreChannel
+from cloud_bridge.store_channel.wiring import make_channel, make_offload, ping_provider
 from cloud_bridge.sync import SendFunc, SyncEngine
 from cloud_bridge.transport.base import CloudTransport
 
@@ -54,6 +56,7 @@ class BridgeParts:
     ping: PingManager
     commands: CommandHandler
     status: StatusBuilder
+    store_channel: StoreChannel | None = None  # command files on a folder or S3
 
 
 def instance_identity(config: BridgeConfig) -> InstanceIdentity:
@@ -178,6 +181,27 @@ def build_parts(
     )
 
 
+def attach_store_channel(parts: BridgeParts) -> None:
+    """The store channel, when the options turn it on: a second channel of commands (the
+    same admission), a status section, and the structure lane's offload."""
+    config = parts.config
+    if not config.store_channel:
+        return
+    channel = make_channel(
+        config,
+        parts.store,
+        parts.ha,
+        admission_rules(config),
+        status=parts.status.build,
+        ping=ping_provider(parts.ping),
+        resync=parts.scope.resync,
+        clock=parts.clock,
+    )
+    parts.store_channel = channel
+    parts.status.sections["store_channel"] = channel.status_section
+    parts.sync.offload = make_offload(channel, parts.sync.context)
+
+
 def build_bridge(
     config: BridgeConfig,
     *,
@@ -198,4 +222,5 @@ def build_bridge(
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
     )
+    attach_store_channel(parts)
     return Bridge(parts, api_token=api_token, serve_api=serve_api)

@@ -83,6 +83,8 @@ class SyncEngine:
         self._turns = asyncio.Event()  # set whenever a lane's turn ends
         self._tasks: list[asyncio.Task[None]] = []
         self.sent_batches = {lane: 0 for lane in Lane}
+        # replaces a structure record too large for MQTT by a reference (the store channel)
+        self.offload: Callable[[Record], Awaitable[Record]] | None = None
         self.dropped_low = 0  # oldest readings dropped in memory while the outbox failed
 
     # --- lifecycle ------------------------------------------------------------------
@@ -282,6 +284,8 @@ class SyncEngine:
             if not rows:
                 return sent
             records = [row.record for row in rows]
+            if lane is Lane.STRUCTURE and self.offload is not None:
+                records = [await self.offload(record) for record in records]
             packets = await loop.run_in_executor(
                 None, pack, self.context, lane, records, self._clock()
             )

@@ -53,12 +53,13 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
   echo "$WANT" > "$STAMP"
 fi
 
-# cfn-lint pins a newer PyYAML than Home Assistant 2025.4 allows, and matplotlib (the bench
-# chart) should never meet HA's pins: both live in their own venv.
+# cfn-lint pins a newer PyYAML than Home Assistant 2025.4 allows, matplotlib (the bench
+# chart) should never meet HA's pins, and moto_server (the S3 server of the store channel
+# tests) brings a botocore of its own: they live in their own venv.
 TOOLS=$ROOT/.venv-tools
 TWANT=$(sha256sum requirements/tools.txt | cut -d' ' -f1)
 if [ ! -x "$TOOLS/bin/cfn-lint" ] || [ "$(cat "$TOOLS/.lock.sha256" 2>/dev/null)" != "$TWANT" ]; then
-  log "creating $TOOLS (cfn-lint, matplotlib)"
+  log "creating $TOOLS (cfn-lint, matplotlib, moto_server)"
   [ -x "$TOOLS/bin/python" ] || uv venv -q -p "$PY" "$TOOLS"
   uv pip install -q -p "$TOOLS/bin/python" -r requirements/tools.txt
   echo "$TWANT" > "$TOOLS/.lock.sha256"

@@ -101,6 +101,35 @@ def state_record(
     }
 
 
+def snapshot_reference(
+    seq: int, ts: float, *, store: str, key: str, size: int, sha256: str, counts: JSONDict
+) -> Record:
+    """A structure snapshot too large for MQTT, put whole in a store: where it is, its
+    size and SHA-256 (the cloud fetches it, checks both, and applies it as a snapshot)."""
+    return {
+        "lane": Lane.STRUCTURE.value,
+        "seq": seq,
+        "ts": ts,
+        "kind": "snapshot_ref",
+        "store": store,
+        "key": key,
+        "size": size,
+        "sha256": sha256,
+        "counts": counts,
+    }
+
+
+def _validate_reference(obj: JSONDict) -> None:
+    if not isinstance(obj.get("store"), str) or not isinstance(obj.get("key"), str):
+        raise RecordError("a snapshot reference names its store and key")
+    size = obj.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise RecordError("a snapshot reference's size must be a non-negative integer")
+    digest = obj.get("sha256")
+    if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
+        raise RecordError("a snapshot reference's sha256 must be 64 lowercase hex digits")
+
+
 def validate_record(obj: object) -> Record:
     """Check a record from the wire; return it or raise RecordError saying what is wrong."""
     if not isinstance(obj, dict):
@@ -115,9 +144,11 @@ def validate_record(obj: object) -> Record:
     ts = obj.get("ts")
     if not isinstance(ts, int | float) or isinstance(ts, bool):
         raise RecordError("ts must be a number")
-    if lane is Lane.STRUCTURE:
+    if lane is Lane.STRUCTURE and obj.get("kind") == "snapshot_ref":
+        _validate_reference(obj)
+    elif lane is Lane.STRUCTURE:
         if obj.get("kind") != "snapshot":
-            raise RecordError("a structure record must have kind 'snapshot'")
+            raise RecordError("a structure record must have kind 'snapshot' or 'snapshot_ref'")
         for key in ("areas", "devices", "entities"):
             if not isinstance(obj.get(key), list):
                 raise RecordError(f"{key} must be a list")

@@ -204,6 +204,11 @@ class Store:
         await asyncio.get_running_loop().run_in_executor(self._executor, _close)
         self._executor.shutdown(wait=True)
 
+    async def run_sql[T](self, func: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `func` on the store's connection and thread: for parts of the bridge that
+        keep their own tables in this database (the store channel's ledger)."""
+        return await self._run(func)
+
     # --- outbox -----------------------------------------------------------------------
 
     async def enqueue(self, lane: Lane, items: Sequence[PendingItem]) -> list[int]:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from pathlib import Path
 import signal
 import ssl
@@ -15,10 +16,17 @@ import sys
 import aiohttp
 from aiohttp import web
 
+from cloud_bridge.store_channel.backend import ObjectStore
+from cloud_bridge.store_channel.settings import (
+    ChannelSettings,
+    make_backends,
+    parse_store_configuration,
+)
+from cloud_bridge.store_channel.sigv4 import Credentials
 from devkit.simulator.__main__ import parse_broker
 
 from .http import build_app
-from .mobile import MobileClient, format_entities
+from .mobile import MobileClient, format_entities, format_store_result
 from .service import ContractSpec, DevCloud
 
 _LOGGER = logging.getLogger("devkit.devcloud")
@@ -47,6 +55,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="C:INSTANCE:PASSWORD:STATE:YYYY-MM-DD",
     )
 
+    serve.add_argument(
+        "--store-folder", type=Path, help="serve the store channel on this folder backend"
+    )
+    serve.add_argument(
+        "--store-s3",
+        action="store_true",
+        help="serve the store channel on S3 (STORE_CONFIGURATION, AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, S3_STORE_CUSTOM_HOSTANDPORT_ENDPOINT, S3_STORE_CUSTOM_HTTP_SCHEME)",
+    )
+    serve.add_argument("--store-service", default="inspextor")
+
     mobile = sub.add_parser("mobile", help="the mobile app")
     mobile.add_argument("--url", default="http://127.0.0.1:8080")
     mobile.add_argument("--home", help="contract id (default: the first home)")
@@ -59,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--timeout", type=float, default=60.0)
     watch = actions.add_parser("watch", help="print command results as they arrive")
     watch.add_argument("--count", type=int, default=None, help="stop after N results")
+    store = actions.add_parser("store", help="the store channel: command files and results")
+    store_actions = store.add_subparsers(dest="store_action", required=True)
+    store_send = store_actions.add_parser("send", help="put a command file, print its result")
+    store_send.add_argument("commands", nargs="+", help='e.g. "get_status()"')
+    store_send.add_argument("--timeout", type=float, default=120.0)
+    store_actions.add_parser("results", help="print the last result file")
     return parser
 
 
@@ -84,6 +109,9 @@ async def serve(args: argparse.Namespace) -> int:
         return 2
     cloud = DevCloud(host, port, args.db, args.prefix, tls=tls)
     await cloud.start(args.contract)
+    stores = store_backends(args, dict(os.environ))
+    if stores is not None:
+        cloud.attach_stores(stores, args.store_service)
     runner = web.AppRunner(build_app(cloud))
     await runner.setup()
     await web.TCPSite(runner, args.http_host, args.http_port).start()
@@ -107,6 +135,8 @@ async def mobile(args: argparse.Namespace) -> int:
             await client.watch(sys.stdout, args.count)
             return 0
         cid = await client.home(args.home)
+        if args.action == "store":
+            return await store_action(client, cid, args)
         if args.action == "list":
             print(format_entities(await client.entities(cid)))
             return 0
@@ -124,6 +154,48 @@ async def mobile(args: argparse.Namespace) -> int:
             print("no final result within the timeout", file=sys.stderr)
             return 1
         return 0 if final["results"][-1]["status"] == "succeeded" else 1
+
+
+async def store_action(client: MobileClient, cid: str, args: argparse.Namespace) -> int:
+    """`store send` and `store results`."""
+    if args.store_action == "results":
+        result = await client.store_results(cid)
+        print(format_store_result(result) if result else "(no result yet)")
+        return 0 if result else 1
+    try:
+        sent = await client.store_send(cid, list(args.commands))
+    except RuntimeError as err:
+        print(f"refused: {err}", file=sys.stderr)
+        return 1
+    print(f"command file {sent['version'][:12]} put", flush=True)
+    result = await client.wait_store_result(cid, sent["version"], args.timeout)
+    if result is None:
+        print("no result within the timeout", file=sys.stderr)
+        return 1
+    print(format_store_result(result))
+    return 0 if result["general_status"] == "ok" else 1
+
+
+def store_backends(args: argparse.Namespace, env: dict[str, str]) -> dict[str, ObjectStore] | None:
+    """The dev cloud's stores: a folder, or S3 from the source's environment variables."""
+    if args.store_folder is None and not args.store_s3:
+        return None
+    credentials = None
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        credentials = Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"])
+    settings = ChannelSettings(
+        backend="s3" if args.store_s3 else "folder",
+        specs=tuple(parse_store_configuration(env.get("STORE_CONFIGURATION", ""))),
+        folder=args.store_folder or Path("."),
+        service=args.store_service,
+        poll_interval=60.0,
+        status_interval=0.0,
+        default_ttl=86400.0,
+        credentials=credentials,
+        endpoint=env.get("S3_STORE_CUSTOM_HOSTANDPORT_ENDPOINT") or None,
+        scheme=env.get("S3_STORE_CUSTOM_HTTP_SCHEME", "https"),
+    )
+    return make_backends(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from cloud_bridge.store_channel.backend import StoreUnavailableError
+
 from .page import PAGE
 from .service import DevCloud, dumps_event
+from .store_desk import StoreDesk
 
 DEVCLOUD_KEY = web.AppKey("devcloud", DevCloud)
 MAX_BODY = 64 * 1024
@@ -27,6 +30,8 @@ def build_app(cloud: DevCloud) -> web.Application:
             web.get("/api/homes/{cid}/entities", entities),
             web.post("/api/homes/{cid}/commands", post_command),
             web.get("/api/commands/{id}", get_command),
+            web.post("/api/homes/{cid}/store/commands", post_store_commands),
+            web.get("/api/homes/{cid}/store/results", get_store_results),
             web.get("/api/events", events),
         ]
     )
@@ -98,6 +103,47 @@ async def post_command(request: web.Request) -> web.Response:
             content_type="application/json",
         ) from None
     return web.json_response(await cloud.command(command_id), status=202)
+
+
+def _desk(request: web.Request) -> StoreDesk:
+    desk = request.app[DEVCLOUD_KEY].desk
+    if desk is None:
+        raise web.HTTPServiceUnavailable(
+            text=json.dumps({"error": "the dev cloud was started without a store"}),
+            content_type="application/json",
+        )
+    return desk
+
+
+async def post_store_commands(request: web.Request) -> web.Response:
+    """Put a command file: {"commands": ["get_status()", ...], "ttl"?}; nudges the home."""
+    desk = _desk(request)
+    try:
+        body: Any = await request.json()
+    except (ValueError, RecursionError):
+        raise _bad("body must be JSON") from None
+    commands = body.get("commands") if isinstance(body, dict) else None
+    if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+        raise _bad("commands must be a list of command strings")
+    ttl = body.get("ttl")
+    if ttl is not None and (not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl <= 0):
+        raise _bad("ttl must be a positive number of seconds")
+    try:
+        sent = await desk.send(request.match_info["cid"], commands, ttl)
+    except StoreUnavailableError as err:
+        raise web.HTTPServiceUnavailable(text=json.dumps({"error": str(err)})) from None
+    return web.json_response(sent, status=202)
+
+
+async def get_store_results(request: web.Request) -> web.Response:
+    """The home's last result file."""
+    try:
+        result = await _desk(request).results()
+    except StoreUnavailableError as err:
+        raise web.HTTPServiceUnavailable(text=json.dumps({"error": str(err)})) from None
+    if result is None:
+        raise web.HTTPNotFound(text=json.dumps({"error": "no result yet"}))
+    return web.json_response(result)
 
 
 async def get_command(request: web.Request) -> web.Response:

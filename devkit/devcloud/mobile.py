@@ -49,6 +49,39 @@ class MobileClient:
             result: JSONDict = await resp.json()
             return result
 
+    async def store_send(self, cid: str, commands: list[str]) -> JSONDict:
+        """Put a command file in the home's store (the cloud nudges the home)."""
+        body = {"commands": commands}
+        url = f"{self._url}/api/homes/{cid}/store/commands"
+        async with self._session.post(url, json=body) as resp:
+            if resp.status >= 400:
+                raise RuntimeError(f"{resp.status}: {await resp.text()}")
+            result: JSONDict = await resp.json()
+            return result
+
+    async def store_results(self, cid: str) -> JSONDict | None:
+        """The home's last result file (None before its first)."""
+        async with self._session.get(f"{self._url}/api/homes/{cid}/store/results") as resp:
+            if resp.status == 404:
+                return None
+            if resp.status >= 400:
+                raise RuntimeError(f"{resp.status}: {await resp.text()}")
+            result: JSONDict = await resp.json()
+            return result
+
+    async def wait_store_result(
+        self, cid: str, version: str, timeout: float = 60.0, poll: float = 0.2
+    ) -> JSONDict | None:
+        """The result of one file version, once it is in the store."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            result = await self.store_results(cid)
+            if result is not None and result.get("file_version") == version:
+                return result
+            await asyncio.sleep(poll)
+        return None
+
     async def command(self, command_id: str) -> JSONDict:
         """A command with its results."""
         result: JSONDict = await self._get(f"/api/commands/{command_id}")
@@ -104,6 +137,20 @@ def format_result(result: JSONDict) -> str:
         if brightness is not None:
             text += f" brightness={brightness}"
     return text
+
+
+def format_store_result(result: JSONDict) -> str:
+    """A result file as lines: the general status, then one line per command."""
+    head = f"{result['general_status']}"
+    if result.get("general_error"):
+        head += f" ({result['general_error']})"
+    lines = [
+        f"{head} [execution {result.get('execution_id')}, {str(result.get('file_version'))[:12]}]"
+    ]
+    lines.extend(
+        f"  {c['status']:<6} {c['command']} -> {str(c['result'])[:160]}" for c in result["commands"]
+    )
+    return "\n".join(lines)
 
 
 def format_entities(home: JSONDict) -> str:

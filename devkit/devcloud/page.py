@@ -26,6 +26,13 @@ PAGE = """<!doctype html>
 <label>Home <select id="home"></select></label>
 <span id="status" data-connected="false">connecting…</span>
 <div id="areas"></div>
+<section id="store" hidden>
+<h2>Store channel</h2>
+<textarea id="store-commands" rows="3" cols="70">get_status()</textarea><br>
+<button id="store-send" type="button">Put command file</button>
+<span id="store-sent" class="result"></span>
+<table id="store-results"></table>
+</section>
 <script>
 "use strict";
 const homeSelect = document.getElementById("home");
@@ -152,8 +159,39 @@ source.onmessage = (message) => {
   if (event.type === "activation") loadHomes();
   else if (event.type !== "command") scheduleRefresh();
 };
-homeSelect.onchange = refresh;
-loadHomes();
+const storeSection = document.getElementById("store");
+const storeResults = document.getElementById("store-results");
+function storePath() {
+  return "/api/homes/" + encodeURIComponent(homeSelect.value) + "/store";
+}
+document.getElementById("store-send").onclick = async () => {
+  const commands = document.getElementById("store-commands").value
+    .split("\\n").map(line => line.trim()).filter(Boolean);
+  const sent = await api(storePath() + "/commands", {method: "POST",
+    headers: {"Content-Type": "application/json"}, body: JSON.stringify({commands: commands})});
+  document.getElementById("store-sent").textContent = "put " + (sent.version || "").slice(0, 12);
+};
+async function refreshStore() {
+  if (!homeSelect.value) return;
+  const response = await fetch(storePath() + "/results");
+  if (response.status === 503) { storeSection.hidden = true; return; }
+  storeSection.hidden = false;
+  if (response.status !== 200) return;
+  const result = await response.json();
+  const rows = [el("tr", {"data-general-status": result.general_status},
+    el("td", {class: "state"}, result.general_status),
+    el("td", {}, result.general_error || ""),
+    el("td", {class: "result"}, (result.file_version || "").slice(0, 12)))];
+  for (const command of result.commands)
+    rows.push(el("tr", {"data-command-status": command.status},
+      el("td", {class: "name"}, command.command),
+      el("td", {class: "state"}, command.status),
+      el("td", {class: "result"}, command.result.slice(0, 200))));
+  storeResults.replaceChildren(...rows);
+}
+setInterval(refreshStore, 2000);
+homeSelect.onchange = () => { refresh(); refreshStore(); };
+loadHomes().then(refreshStore);
 </script>
 </body>
 </html>

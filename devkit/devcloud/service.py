@@ -36,9 +36,12 @@ from cloud_bridge.protocol.packets import (
 )
 from cloud_bridge.protocol.packing import unzip_records
 from cloud_bridge.protocol.topics import DEFAULT_PREFIX, Topics, contract_of
+from cloud_bridge.store_channel.backend import ObjectStore
+from cloud_bridge.store_channel.nudge import nudge_packet
 from devkit.simulator.mqtt_loop import AsyncMqttClient
 
 from .store import AsyncStore, Contract, JSONDict, Store
+from .store_desk import StoreDesk
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,6 +95,7 @@ class DevCloud:
         self._work: asyncio.Queue[tuple[Handler, bytes]] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self.rejected_packets = 0
+        self.desk: StoreDesk | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -269,7 +273,20 @@ class DevCloud:
         records = await asyncio.to_thread(unzip_records, header.content_b64)
         if any(r["lane"] != header.lane.value for r in records):
             raise PacketError("a record's lane differs from the packet's lane")
+        if self.desk is not None:
+            records = await self.desk.follow(records)
+        elif any(r.get("kind") == "snapshot_ref" for r in records):
+            raise PacketError("a snapshot reference, but the dev cloud has no store")
         return header, records
+
+    def attach_stores(self, stores: dict[str, ObjectStore], service: str) -> StoreDesk:
+        """Serve the store channel of the homes using these stores."""
+        self.desk = StoreDesk(stores, service, self._publish_nudge)
+        return self.desk
+
+    def _publish_nudge(self, cid: str, key: str) -> None:
+        payload = encode(nudge_packet(cid, key))
+        self.client.publish(f"{self.prefix}/{cid}/action", payload, 1)
 
     async def _handle_sync(self, topic_contract: str, payload: bytes) -> None:
         try:

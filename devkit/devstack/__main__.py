@@ -65,6 +65,8 @@ async def demo(workdir: Path) -> int:
             '(UDP, no broker), entry "Demo things_sync"\n'
             f"  Mobile app      .venv/bin/python -m devkit.devcloud mobile "
             f"--url {stack.devcloud_url} list\n"
+            f"  Store channel   .venv/bin/python -m devkit.devcloud mobile "
+            f"--url {stack.devcloud_url} store send 'get_status()'\n"
             f"  Logs            {stack.logs}/ and {stack.hass.log_file}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,

@@ -213,6 +213,8 @@ class Stack:
             str(cfg.workdir / "devcloud.sqlite3"),
             "--http-port",
             str(cfg.devcloud_port),
+            "--store-folder",  # the store channel on the folder backend, beside the bridge's
+            str(cfg.workdir / "stores"),
         ]
         for contract in contracts:
             devcloud_args += ["--contract", contract]
@@ -313,6 +315,8 @@ class Stack:
             "ha_token": self.hass.credentials.token,
             "data_dir": str(cfg.workdir / "bridge"),
             "log_level": cfg.log_level,
+            "store_channel": True,
+            "store_folder": str(cfg.workdir / "stores"),
             **cfg.bridge_options,
         }
 

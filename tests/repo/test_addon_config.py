@@ -92,6 +92,8 @@ def test_secrets_are_password_fields(config: dict[str, Any]) -> None:
     schema = config["schema"]
     assert schema["instance_password"].startswith("password")
     assert schema["mqtt_password"].startswith("password")
+    assert schema["aws_access_key_id"].startswith("password")
+    assert schema["aws_secret_access_key"].startswith("password")
 
 
 def test_translations_name_and_describe_every_option(config: dict[str, Any]) -> None:

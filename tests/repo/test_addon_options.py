@@ -30,6 +30,11 @@ SAMPLE_TEXT = {
     "contract_id": "C1001",
     "endpoint": "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
     "topic_prefix": "inx",
+    "store_service": "inspextor",
+    "store_configuration": '[{"store_name": "incoming", "bucket_name": "home-bucket", '
+    '"region": "eu-west-1", "prefix": "h1/incoming"}, {"store_name": "status", '
+    '"bucket_name": "home-bucket", "region": "eu-west-1", "prefix": "h1/status"}]',
+    "s3_store_custom_hostandport_endpoint": "localhost:9000",
 }
 
 
