@@ -48,9 +48,10 @@ class FleetCloud:
         """An awsiotsdk transport to this broker with the given identity."""
         options: dict[str, object] = {"tls_preflight": False, "connect_timeout": 15.0}
         options.update(kwargs)
+        port = int(options.pop("port", self.broker.port))  # type: ignore[call-overload]
         return AwsIotTransport(
             "localhost",
-            self.broker.port,
+            port,
             client_id,
             cert,
             key,
@@ -85,11 +86,14 @@ async def _echo_pings(cloud: FleetCloud) -> MqttTransport:
     """Answer `inx/ping` on `inx/<cid>/ping` as the dev cloud's rule and service do."""
     echo = cloud.observer("ping-echo")
     loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
 
     def on_message(_topic: str, payload: bytes) -> None:
         request = decode(payload)
         topic = f"inx/{request['contract_id']}/ping"
-        loop.create_task(echo.publish(topic, encode(ping_reply(request, time.time())), 1))
+        task = loop.create_task(echo.publish(topic, encode(ping_reply(request, time.time())), 1))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     def on_connection(_event: ConnectionEvent) -> None:
         return None
