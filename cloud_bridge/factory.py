@@ -9,6 +9,7 @@ the one `ErrorState`, and `publisher.publish` as the only way out to the cloud.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cloud_bridge.activation import ActivationManager
 from cloud_bridge.bridge import Bridge
@@ -30,6 +31,9 @@ from cloud_bridge.status import StatusBuilder
 from cloud_bridge.storage import Store
 from cloud_bridge.sync import SendFunc, SyncEngine
 from cloud_bridge.transport.base import CloudTransport
+
+if TYPE_CHECKING:
+    from cloud_bridge.identity.manager import IdentityManager
 
 STORAGE_CODES = frozenset({"storage_full", "storage_readonly", "storage_error"})
 
@@ -54,6 +58,7 @@ class BridgeParts:
     ping: PingManager
     commands: CommandHandler
     status: StatusBuilder
+    credentials: IdentityManager | None = None  # the device certificate (aws_iot)
 
 
 def instance_identity(config: BridgeConfig) -> InstanceIdentity:
@@ -127,6 +132,7 @@ def build_parts(
     store: Store | None = None,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    credentials: IdentityManager | None = None,
 ) -> BridgeParts:
     """Build and wire the parts (nothing starts here)."""
     store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
@@ -148,6 +154,13 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
+    status = StatusBuilder(
+        config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
+    )
+    if credentials is not None:
+        credentials.errors = errors
+        status.sections["certificate_expires"] = credentials.certificate_expires
+        status.sections["identity"] = credentials.status_section
     return BridgeParts(
         config=config,
         transport=transport,
@@ -172,9 +185,8 @@ def build_parts(
         ),
         ping=ping,
         commands=command_handler(config, store, ha, topics, send, clock),
-        status=StatusBuilder(
-            config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
-        ),
+        status=status,
+        credentials=credentials,
     )
 
 
@@ -188,6 +200,7 @@ def build_bridge(
     serve_api: bool = True,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    credentials: IdentityManager | None = None,
 ) -> Bridge:
     """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
     parts = build_parts(
@@ -197,5 +210,6 @@ def build_bridge(
         store=store,
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
+        credentials=credentials,
     )
     return Bridge(parts, api_token=api_token, serve_api=serve_api)

@@ -47,6 +47,9 @@ class BridgeControl(Protocol):
     async def set_exposure(self, entities: list[str]) -> list[str]:
         """Replace the allow-list."""
 
+    async def rotate_certificate(self) -> dict[str, Any]:
+        """Rotate the device certificate now and return the outcome."""
+
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
@@ -101,6 +104,10 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
     async def resync(request: web.Request) -> web.Response:
         return web.json_response(await control.resync())
 
+    async def rotate(request: web.Request) -> web.Response:
+        outcome = await control.rotate_certificate()
+        return web.json_response(outcome, status=200 if outcome.get("ok") else 502)
+
     async def get_exposure(request: web.Request) -> web.Response:
         return web.json_response({"entities": await control.get_exposure()})
 
@@ -116,6 +123,7 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
     app.router.add_post("/api/deregister", deregister)
     app.router.add_post("/api/ping", ping)
     app.router.add_post("/api/resync", resync)
+    app.router.add_post("/api/certificate/rotate", rotate)
     app.router.add_get("/api/exposure", get_exposure)
     app.router.add_put("/api/exposure", put_exposure)
     return app

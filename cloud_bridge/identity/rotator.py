@@ -87,10 +87,11 @@ class Rotator:
         loop = asyncio.get_running_loop()
         self.doc = await loop.run_in_executor(None, self.store.load)
         await loop.run_in_executor(None, sweep, self.store, self.doc)
-        await self._read_expiry()
+        await self.refresh_expiry()
         return self.doc
 
-    async def _read_expiry(self) -> None:
+    async def refresh_expiry(self) -> None:
+        """Read the active certificate's expiry."""
         active = self.doc.active
         if active is None:
             self.not_after = None
@@ -192,7 +193,8 @@ class Rotator:
         trial = self._open(
             self.store.path(rotation.cert_file),
             self.store.path(rotation.key_file),
-            self.settings.client_id + TRIAL_SUFFIX,
+            (self.doc.active.thing_name if self.doc.active else self.settings.client_id)
+            + TRIAL_SUFFIX,
         )
         await trial_ping(trial, self.settings, timeout=self.settings.timeout)
         old = self.doc.active
@@ -201,7 +203,7 @@ class Rotator:
         old_files = self._own_files(old)
         rotation = machine.switched(rotation, old.cert_id if old else "", old_files)
         await self._save(IdentityDoc(active=new, rotation=rotation))
-        await self._read_expiry()
+        await self.refresh_expiry()
         _LOGGER.info("certificate rotated: now %s (was %s)", new.cert_id[:12], rotation.old_cert_id)
         await self._switch(new)
 

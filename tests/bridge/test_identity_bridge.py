@@ -1,0 +1,125 @@
+"""The whole bridge with its identity: zero-touch first start, rotation over the local
+API, and a rejected provisioning in the status, against the dev cloud's TLS broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from cloud_bridge.app import make_identity
+from cloud_bridge.bridge import Bridge
+from cloud_bridge.config import parse_options
+from cloud_bridge.factory import build_bridge
+from cloud_bridge.ha.client import HAWebSocketClient
+from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD, wait_for
+from tests.helpers.fake_ha import FakeHA
+from tests.helpers.fleet_cloud import TEMPLATE, FleetCloud, running_fleet_cloud
+from tests.helpers.mosquitto import free_port, mosquitto_path
+
+pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
+TOKEN = "local-api-token"
+
+
+@pytest.fixture
+async def cloud() -> AsyncIterator[FleetCloud]:
+    async with running_fleet_cloud() as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def zero_touch_bridge(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA, **overrides: Any
+) -> AsyncIterator[Bridge]:
+    options: dict[str, Any] = {
+        "contract_id": CONTRACT,
+        "instance_id": INSTANCE,
+        "instance_password": PASSWORD,
+        "transport": "aws_iot",
+        "endpoint": "localhost",
+        "port": cloud.broker.port,
+        "ca_file": str(cloud.ca_file),
+        "cert_file": str(tmp_path / "none.pem.crt"),  # nothing installed by hand
+        "key_file": str(tmp_path / "none.pem.key"),
+        "claim_cert_file": str(cloud.claim_cert),
+        "claim_key_file": str(cloud.claim_key),
+        "provisioning_template": TEMPLATE,
+        "ha_url": fake_ha.url,
+        "ha_token": fake_ha.token,
+        "data_dir": str(tmp_path / "data"),
+        "api_port": free_port(),
+        "api_token": TOKEN,
+        "ping_interval": 0,
+        "activation_timeout": 5,
+    }
+    options.update(overrides)
+    config = parse_options(options, {})
+    config.data_dir.mkdir(parents=True, exist_ok=True)  # as app.run does
+    async with aiohttp.ClientSession() as session:
+        ha = HAWebSocketClient(session, config.ha_url, config.ha_token, reconnect_min=0.05)
+        identity = make_identity(config)
+        bridge = build_bridge(
+            config, transport=identity.transport, ha=ha, api_token=TOKEN, credentials=identity
+        )
+        await bridge.start()
+        try:
+            yield bridge
+        finally:
+            await bridge.stop()
+
+
+async def rotate_over_api(bridge: Bridge) -> tuple[int, dict[str, Any]]:
+    url = f"http://127.0.0.1:{bridge.config.api_port}/api/certificate/rotate"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, headers={"Authorization": f"Bearer {TOKEN}"}) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+async def test_zero_touch_first_start_then_rotation_from_the_local_api(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    async with zero_touch_bridge(cloud, tmp_path, fake_ha) as bridge:
+        await wait_for(lambda: bridge.transport.connected, 30, "connected as the new thing")
+        status = await bridge.status()
+        first = status["identity"]["certificate_id"]
+        assert status["identity"]["thing_name"] == f"{CONTRACT}-{INSTANCE}"
+        assert cloud.fleet.active_for(f"{CONTRACT}-{INSTANCE}") == [first]
+        assert status["certificate_expires"] is not None
+        assert (await bridge.ping_now())["ok"]  # its own topics, through the real policy
+
+        code, outcome = await rotate_over_api(bridge)
+        assert (code, outcome) == (200, {"ok": True, "reason": None})
+        status = await bridge.status()
+        assert status["identity"]["certificate_id"] != first
+        assert status["identity"]["rotation"]["step"] == "idle"
+        assert cloud.fleet.retired == [first]
+        assert bridge.transport.connected
+        assert (await bridge.ping_now())["ok"]  # and still after the switch
+
+
+async def test_a_rejected_provisioning_is_in_the_log_and_the_status(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with zero_touch_bridge(
+        cloud, tmp_path, fake_ha, provisioning_template="no-such-template"
+    ) as bridge:
+        await wait_for(lambda: bridge.last_error is not None, 30, "the rejection reported")
+        status = await bridge.status()
+        assert status["last_error"]["code"] == "provisioning_rejected"
+        assert "Template no-such-template not found" in status["last_error"]["reason"]
+        error = status["identity"]["provisioning_error"]
+        assert error["error_code"] == "NotFound"
+        assert error["status_code"] == 404
+        assert not status["cloud_connected"]
+        assert "NotFound (404): Template no-such-template not found" in caplog.text
+        code, outcome = await rotate_over_api(bridge)
+        assert code == 502
+        assert outcome["ok"] is False
