@@ -206,4 +206,9 @@ class IdentityManager:
             "zero_touch": self.can_rotate,
             "margin_days": self.settings.rotation.margin / timedelta(days=1),
             "provisioning_error": self.provisioning_error,
+            "last_switch_offline_ms": (
+                round(self.transport.switches[-1].offline_s * 1000, 1)
+                if self.transport.switches
+                else None
+            ),
         }
