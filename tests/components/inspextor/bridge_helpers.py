@@ -32,6 +32,7 @@ ROUTES = (
     ("post", "/api/deregister"),
     ("post", "/api/ping"),
     ("post", "/api/resync"),
+    ("post", "/api/certificate/rotate"),
     ("get", "/api/exposure"),
     ("put", "/api/exposure"),
 )
@@ -80,6 +81,7 @@ class FakeBridge:
             "deregister": (200, {"action": "deregister", "success": True, "reason": None}),
             "ping": (200, {"ok": True, "rtt_ms": 12.0}),
             "resync": (200, {"ok": True, "entities": 4}),
+            "certificate/rotate": (200, {"ok": True, "reason": None}),
         } | self.outcomes
         for method, path in ROUTES:
             self.mock.request(

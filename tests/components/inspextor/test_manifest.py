@@ -84,16 +84,33 @@ def test_every_translation_key_exists() -> None:
         "already_in_progress",
         "reconfigure_successful",
     }:
-        assert reason in en["config"]["abort"] or reason in en["options"]["abort"], reason
+        fix_aborts = {
+            key
+            for issue in en["issues"].values()
+            for key in issue.get("fix_flow", {}).get("abort", {})
+        }
+        assert (
+            reason in en["config"]["abort"]
+            or reason in en["options"]["abort"]
+            or reason in fix_aborts
+        ), reason
     for step in re.findall(r'step_id="(\w+)"', source):
         assert step in en["config"]["step"] or step in en["options"]["step"], step
     for error in set(re.findall(r'errors\[[^]]+\] = "(\w+)"', source)):
         assert error in en["config"]["error"] or error in en["options"]["error"], error
     assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "things_sync", "bridge"}
     assert set(en["options"]["step"]["init"]["menu_options"]) == {"exposure", "deregister"}
-    for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
+    for issue in (
+        "subscription_expired",
+        "certificate_expiring",
+        "kick_loop",
+        "certificate_rotation_failed",
+        "provisioning_failed",
+    ):
         assert en["issues"][issue]["title"], issue
         assert en["issues"][issue]["description"], issue
+    fix = en["issues"]["certificate_rotation_due"]["fix_flow"]  # fixable: a confirm step
+    assert fix["step"]["confirm"]["description"]
 
 
 def test_entity_translations_and_icons() -> None:
