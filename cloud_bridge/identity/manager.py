@@ -76,6 +76,7 @@ class IdentityManager:
         )
         self.provisioning_error: dict[str, Any] | None = None
         self.errors: ErrorState | None = None  # the bridge's (factory.build_parts sets it)
+        self.manual = False  # the certificate was installed by hand: rotated by hand too
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -93,6 +94,7 @@ class IdentityManager:
             thing = self.settings.rotation.client_id
             active = ActiveIdentity(thing, certificate_id(pem), str(manual[0]), str(manual[1]))
             self.rotator.doc = replace(doc, active=active)  # not saved: the files are the user's
+            self.manual = True
             await self.rotator.refresh_expiry()
             return manual
         return await self._provision()
@@ -133,8 +135,8 @@ class IdentityManager:
 
     @property
     def can_rotate(self) -> bool:
-        """Rotation goes through the provisioning template."""
-        return bool(self.settings.template)
+        """Rotation goes through the provisioning template, for a provisioned certificate."""
+        return bool(self.settings.template) and not self.manual
 
     def start(self) -> None:
         """Start the rotation loop."""
@@ -151,7 +153,7 @@ class IdentityManager:
 
     async def _loop(self) -> None:
         while True:
-            if self.transport.connected and self.rotator.doc.active is not None:
+            if self.transport.connected and self.can_rotate and self.rotator.doc.active:
                 action = await self.rotator.run()
             else:
                 action = Action.WAIT
@@ -167,10 +169,12 @@ class IdentityManager:
     async def rotate_now(self) -> dict[str, Any]:
         """Rotate now and say how it went (local API, CLI, the HA button)."""
         if not self.can_rotate:
-            return {
-                "ok": False,
-                "reason": "rotation needs a provisioning template (option provisioning_template)",
-            }
+            reason = (
+                "the certificate was installed by hand: replace it as docs/aws.md says"
+                if self.manual
+                else "rotation needs zero-touch provisioning (option provisioning_template)"
+            )
+            return {"ok": False, "reason": reason}
         await self.rotator.request()
         await self._run()
         error = self.rotator.doc.rotation.last_error

@@ -123,3 +123,28 @@ async def test_a_rejected_provisioning_is_in_the_log_and_the_status(
         code, outcome = await rotate_over_api(bridge)
         assert code == 502
         assert outcome["ok"] is False
+
+
+async def test_a_certificate_installed_by_hand_is_not_rotated_by_the_bridge(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    hand = {"cert_file": str(cloud.claim_cert), "key_file": str(cloud.claim_key)}
+    async with zero_touch_bridge(cloud, tmp_path, fake_ha, **hand) as bridge:
+        await wait_for(lambda: bridge.transport.connected, 30, "connected with the manual files")
+        code, outcome = await rotate_over_api(bridge)
+        assert code == 502
+        assert "installed by hand" in outcome["reason"]
+        status = await bridge.status()
+        assert status["identity"]["zero_touch"] is False
+        assert status["certificate_expires"] is not None
+        assert not (tmp_path / "data" / "identity" / "identity.json").exists()
+
+
+async def test_no_certificate_and_no_template_says_so(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    async with zero_touch_bridge(cloud, tmp_path, fake_ha, provisioning_template="") as bridge:
+        await wait_for(lambda: bridge.last_error is not None, 30, "the problem reported")
+        assert bridge.last_error is not None
+        assert bridge.last_error["code"] == "certificate_missing"
+        assert "no provisioning template" in bridge.last_error["reason"]

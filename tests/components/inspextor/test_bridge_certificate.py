@@ -10,7 +10,7 @@ from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRE
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, UnknownFlow
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -19,6 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.inspextor.const import DOMAIN
+from custom_components.inspextor.repairs import async_create_fix_flow
 
 from .bridge_helpers import FakeBridge
 
@@ -145,3 +146,10 @@ async def test_a_failed_rotation_and_a_failed_provisioning_raise_repairs(
     _zero_touch(bridge.status, 200)
     await _poll(hass, freezer)
     assert _issues(hass) == {}
+
+
+async def test_no_fix_flow_for_an_unknown_issue_or_entry(hass: HomeAssistant) -> None:
+    with pytest.raises(UnknownFlow):
+        await async_create_fix_flow(hass, "certificate_rotation_due_x", {"entry_id": "gone"})
+    with pytest.raises(UnknownFlow):
+        await async_create_fix_flow(hass, "kick_loop_x", None)
