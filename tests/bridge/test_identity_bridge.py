@@ -148,3 +148,16 @@ async def test_no_certificate_and_no_template_says_so(
         assert bridge.last_error is not None
         assert bridge.last_error["code"] == "certificate_missing"
         assert "no provisioning template" in bridge.last_error["reason"]
+
+
+async def test_the_bridge_rotates_by_itself_inside_the_margin(
+    tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    async with running_fleet_cloud(cert_days=10) as short_lived:  # 10 days < 30-day margin
+        async with zero_touch_bridge(short_lived, tmp_path, fake_ha) as bridge:
+            await wait_for(lambda: short_lived.fleet.retired, 60, "a rotation nobody asked for")
+            status = await bridge.status()
+            assert status["identity"]["certificate_id"] not in short_lived.fleet.retired
+            assert status["identity"]["rotation"]["requested"] is False
+            await wait_for(lambda: bridge.transport.connected, 30, "connected on the new one")
+            assert (await bridge.ping_now())["ok"]

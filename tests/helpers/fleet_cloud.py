@@ -72,14 +72,20 @@ class FleetCloud:
 
 
 async def _reload(broker: Broker) -> None:
-    """SIGHUP the broker and wait until its log says it reread its configuration."""
+    """SIGHUP the broker and wait until its log says it reread its configuration.
+
+    On a loaded machine the line can take a while; the signal is repeated every 5 s
+    (a second reload is harmless), for at most 30 s.
+    """
     before = broker.log.count("Reloading config.")
-    os.kill(broker.process.pid, signal.SIGHUP)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while broker.log.count("Reloading config.") <= before:
+        os.kill(broker.process.pid, signal.SIGHUP)
+        resend = time.monotonic() + 5
+        while broker.log.count("Reloading config.") <= before and time.monotonic() < resend:
+            await asyncio.sleep(0.02)
         if time.monotonic() > deadline:
             raise TimeoutError("mosquitto did not reload its configuration")
-        await asyncio.sleep(0.02)
 
 
 async def _echo_pings(cloud: FleetCloud) -> MqttTransport:

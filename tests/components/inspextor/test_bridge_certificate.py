@@ -5,40 +5,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, UnknownFlow
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.inspextor.const import DOMAIN
 from custom_components.inspextor.repairs import async_create_fix_flow
 
-from .bridge_helpers import FakeBridge
+from .bridge_helpers import FakeBridge, poll, repair_issues
 
 SENSOR = "sensor.inspextor_cloud_bridge_certificate_expires"
 BUTTON = "button.inspextor_cloud_bridge_rotate_certificate"
-
-
-async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(seconds=15))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-def _issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
-    return {
-        issue_id: issue
-        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
-        if domain == DOMAIN
-    }
 
 
 def _zero_touch(status: dict[str, Any], days_left: float, **rotation: Any) -> None:
@@ -59,7 +43,7 @@ async def test_expiry_is_a_timestamp_sensor_on_the_bridge(
     hass: HomeAssistant, init_bridge: MockConfigEntry, bridge: FakeBridge, freezer
 ) -> None:
     _zero_touch(bridge.status, 200)
-    await _poll(hass, freezer)
+    await poll(hass, freezer)
     state = hass.states.get(SENSOR)
     assert state is not None
     assert state.attributes["device_class"] == "timestamp"
@@ -90,14 +74,14 @@ async def test_below_the_margin_a_fixable_repair_whose_fix_rotates(
 ) -> None:
     assert await async_setup_component(hass, "repairs", {})
     _zero_touch(bridge.status, 31)
-    await _poll(hass, freezer)
-    assert _issues(hass) == {}
+    await poll(hass, freezer)
+    assert repair_issues(hass) == {}
     _zero_touch(bridge.status, 29)
-    await _poll(hass, freezer)
+    await poll(hass, freezer)
     issue_id = f"certificate_rotation_due_{init_bridge.entry_id}"
-    issue = _issues(hass)[issue_id]
+    issue = repair_issues(hass)[issue_id]
     assert issue.is_fixable
-    assert f"certificate_expiring_{init_bridge.entry_id}" not in _issues(hass)
+    assert f"certificate_expiring_{init_bridge.entry_id}" not in repair_issues(hass)
 
     manager = repairs_flow_manager(hass)
     assert manager is not None
@@ -115,7 +99,7 @@ async def test_a_failed_fix_aborts_with_the_reason(
     assert await async_setup_component(hass, "repairs", {})
     _zero_touch(bridge.status, 10)
     bridge.outcomes["certificate/rotate"] = (502, {"ok": False, "reason": "the cloud said no"})
-    await _poll(hass, freezer)
+    await poll(hass, freezer)
     manager = repairs_flow_manager(hass)
     assert manager is not None
     issue_id = f"certificate_rotation_due_{init_bridge.entry_id}"
@@ -124,7 +108,7 @@ async def test_a_failed_fix_aborts_with_the_reason(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "rotation_failed"
     assert "the cloud said no" in result["description_placeholders"]["reason"]
-    assert issue_id in _issues(hass)  # still due
+    assert issue_id in repair_issues(hass)  # still due
 
 
 async def test_a_failed_rotation_and_a_failed_provisioning_raise_repairs(
@@ -136,16 +120,16 @@ async def test_a_failed_rotation_and_a_failed_provisioning_raise_repairs(
         "code": "provisioning_rejected",
         "message": "RegisterThing rejected by the cloud: NotFound (404): Template x not found",
     }
-    await _poll(hass, freezer)
-    issues = _issues(hass)
+    await poll(hass, freezer)
+    issues = repair_issues(hass)
     failed = issues[f"certificate_rotation_failed_{init_bridge.entry_id}"]
     assert failed.translation_placeholders == {"step": "trial", "reason": "no ping answer"}
     assert not failed.is_fixable
     provisioning = issues[f"provisioning_failed_{init_bridge.entry_id}"]
     assert "NotFound (404)" in provisioning.translation_placeholders["reason"]
     _zero_touch(bridge.status, 200)
-    await _poll(hass, freezer)
-    assert _issues(hass) == {}
+    await poll(hass, freezer)
+    assert repair_issues(hass) == {}
 
 
 async def test_no_fix_flow_for_an_unknown_issue_or_entry(hass: HomeAssistant) -> None:
