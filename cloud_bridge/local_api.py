@@ -105,8 +105,7 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
         return web.json_response(await control.resync())
 
     async def rotate(request: web.Request) -> web.Response:
-        outcome = await control.rotate_certificate()
-        return web.json_response(outcome, status=200 if outcome.get("ok") else 502)
+        return web.json_response(await control.rotate_certificate())
 
     async def get_exposure(request: web.Request) -> web.Response:
         return web.json_response({"entities": await control.get_exposure()})

@@ -60,7 +60,7 @@ async def test_the_rotate_button_posts_the_rotation(
     )
     assert bridge.posts("certificate/rotate") == 1
     bridge.outcomes["certificate/rotate"] = (
-        502,
+        200,
         {"ok": False, "reason": "trial connection with the new certificate failed"},
     )
     with pytest.raises(HomeAssistantError, match="trial connection with the new certificate"):
@@ -98,7 +98,7 @@ async def test_a_failed_fix_aborts_with_the_reason(
 ) -> None:
     assert await async_setup_component(hass, "repairs", {})
     _zero_touch(bridge.status, 10)
-    bridge.outcomes["certificate/rotate"] = (502, {"ok": False, "reason": "the cloud said no"})
+    bridge.outcomes["certificate/rotate"] = (200, {"ok": False, "reason": "the cloud said no"})
     await poll(hass, freezer)
     manager = repairs_flow_manager(hass)
     assert manager is not None
