@@ -161,3 +161,23 @@ async def test_the_bridge_rotates_by_itself_inside_the_margin(
             assert status["identity"]["rotation"]["requested"] is False
             await wait_for(lambda: bridge.transport.connected, 30, "connected on the new one")
             assert (await bridge.ping_now())["ok"]
+
+
+async def test_a_rotation_the_cloud_rejects_keeps_the_old_certificate_and_says_why(
+    cloud: FleetCloud, tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    async with zero_touch_bridge(cloud, tmp_path, fake_ha) as bridge:
+        await wait_for(lambda: bridge.transport.connected, 30, "provisioned and connected")
+        first = (await bridge.status())["identity"]["certificate_id"]
+        cloud.fleet.templates = frozenset()  # the template was deleted in the cloud
+        code, outcome = await rotate_over_api(bridge)
+        assert code == 200
+        assert outcome["ok"] is False
+        assert "NotFound (404)" in outcome["reason"]
+        status = await bridge.status()
+        assert status["identity"]["certificate_id"] == first
+        assert status["identity"]["rotation"]["last_error"]["step"] == "request_certificate"
+        assert status["identity"]["rotation"]["retry_at"] is not None
+        assert status["errors"]["identity"]["code"] == "provisioning_rejected"
+        assert bridge.transport.connected
+        assert (await bridge.ping_now())["ok"]  # still working on the old certificate
