@@ -1,4 +1,5 @@
-"""Command line: `serve` runs the dev cloud, `mobile` plays the mobile app."""
+"""Command line: `serve` runs the dev cloud, `mobile` plays the mobile app, `fleet` runs
+AWS IoT fleet provisioning on a mutual-TLS Mosquitto (zero-touch bridges)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from aiohttp import web
 
 from devkit.simulator.__main__ import parse_broker
 
+from .fleet_stack import fleet_stack
 from .http import build_app
 from .mobile import MobileClient, format_entities
 from .service import ContractSpec, DevCloud
@@ -46,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=ContractSpec.parse,
         metavar="C:INSTANCE:PASSWORD:STATE:YYYY-MM-DD",
     )
+
+    fleet = sub.add_parser("fleet", help="fleet provisioning on a mutual-TLS Mosquitto")
+    fleet.add_argument("--dir", type=Path, required=True, help="folder for the CA and policy")
+    fleet.add_argument("--port", type=int, default=8883)
+    fleet.add_argument("--template", action="append", default=[], help="template name(s)")
+    fleet.add_argument("--cert-days", type=float, default=365)
+    fleet.add_argument("--prefix", default="inx")
 
     mobile = sub.add_parser("mobile", help="the mobile app")
     mobile.add_argument("--url", default="http://127.0.0.1:8080")
@@ -126,6 +135,32 @@ async def mobile(args: argparse.Namespace) -> int:
         return 0 if final["results"][-1]["status"] == "succeeded" else 1
 
 
+async def fleet(args: argparse.Namespace) -> int:
+    """Run the fleet stack until SIGINT/SIGTERM; print where its files are."""
+    args.dir.mkdir(parents=True, exist_ok=True)
+    templates = frozenset(args.template or ["inspextor-fleet"])
+    async with fleet_stack(
+        args.dir,
+        port=args.port,
+        templates=templates,
+        cert_days=args.cert_days,
+        prefix=args.prefix,
+    ) as stack:
+        print(
+            f"READY mqtts://localhost:{stack.broker.port} ca_file={stack.ca_file} "
+            f"claim_cert_file={stack.claim_cert} claim_key_file={stack.claim_key} "
+            f"templates={','.join(sorted(templates))}",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
@@ -135,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "serve":
         return asyncio.run(serve(args))
+    if args.command == "fleet":
+        return asyncio.run(fleet(args))
     return asyncio.run(mobile(args))
 
 
