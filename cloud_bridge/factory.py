@@ -124,6 +124,16 @@ def admission_rules(config: BridgeConfig) -> AdmissionRules:
     return AdmissionRules(config.contract_id, config.command_max_ttl, config.clock_skew)
 
 
+def _with_credentials(parts: BridgeParts, credentials: IdentityManager | None) -> BridgeParts:
+    """The certificate's errors are the identity part's; its state is in the status."""
+    if credentials is not None:
+        parts.credentials = credentials
+        credentials.errors = parts.errors
+        parts.status.sections["certificate_expires"] = credentials.certificate_expires
+        parts.status.sections["identity"] = credentials.status_section
+    return parts
+
+
 def build_parts(
     config: BridgeConfig,
     *,
@@ -154,14 +164,7 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
-    status = StatusBuilder(
-        config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
-    )
-    if credentials is not None:
-        credentials.errors = errors
-        status.sections["certificate_expires"] = credentials.certificate_expires
-        status.sections["identity"] = credentials.status_section
-    return BridgeParts(
+    parts = BridgeParts(
         config=config,
         transport=transport,
         ha=ha,
@@ -185,9 +188,11 @@ def build_parts(
         ),
         ping=ping,
         commands=command_handler(config, store, ha, topics, send, clock),
-        status=status,
-        credentials=credentials,
+        status=StatusBuilder(
+            config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
+        ),
     )
+    return _with_credentials(parts, credentials)
 
 
 def build_bridge(

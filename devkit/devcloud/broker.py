@@ -34,17 +34,23 @@ class LocalBroker:
 
     async def stop(self) -> None:
         """Stop the broker."""
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            try:
-                await asyncio.wait_for(self._process.wait(), 5)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+        if self._process is not None:
+            await stop_process(self._process)
         if self._amqtt is not None:
             await self._amqtt.shutdown()
         if self._workdir is not None:
             await asyncio.to_thread(shutil.rmtree, self._workdir, True)
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, and SIGKILL after 5 s."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 async def _wait_listening(

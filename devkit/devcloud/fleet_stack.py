@@ -24,7 +24,7 @@ from cloud_bridge.transport.mqtt import MqttTransport
 from cloud_bridge.transport.tls import TLSSettings
 from devkit.devstack.stack import free_port
 
-from .broker import _wait_listening, find_mosquitto
+from .broker import _wait_listening, find_mosquitto, stop_process
 from .ca import DevCA
 from .fleet import FleetProvisioning, PolicyFiles
 
@@ -68,13 +68,7 @@ class TLSBroker:
 
     async def stop(self) -> None:
         """Stop the broker."""
-        if self.process.returncode is None:
-            self.process.terminate()
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        await stop_process(self.process)
 
 
 def _read_from(path: Path, offset: int) -> str:
