@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 import logging
 from pathlib import Path
 import time
@@ -85,8 +85,15 @@ class IdentityManager:
     async def _identify(self) -> tuple[Path, Path]:
         doc = await self.rotator.load()
         if doc.active is not None and self.store.complete(doc.active):
-            self.transport.client_id = doc.active.thing_name
-            return self.store.path(doc.active.cert_file), self.store.path(doc.active.key_file)
+            if not self._expired_with_a_claim():
+                self.transport.client_id = doc.active.thing_name
+                return self.store.path(doc.active.cert_file), self.store.path(doc.active.key_file)
+            _LOGGER.warning(
+                "the certificate %s expired on %s: provisioning again with the claim",
+                doc.active.cert_id[:12],
+                self.rotator.not_after,
+            )
+            return await self._provision()
         loop = asyncio.get_running_loop()
         manual = self.settings.cert_file, self.settings.key_file
         if all(await loop.run_in_executor(None, lambda: [p.is_file() for p in manual])):
@@ -98,6 +105,13 @@ class IdentityManager:
             await self.rotator.refresh_expiry()
             return manual
         return await self._provision()
+
+    def _expired_with_a_claim(self) -> bool:
+        """The own certificate expired (the home was off past the margin) and a claim is set."""
+        not_after = self.rotator.not_after
+        if not_after is None or not_after > datetime.now(UTC) or not self.settings.template:
+            return False
+        return self.settings.claim_cert_file.is_file() and self.settings.claim_key_file.is_file()
 
     async def _provision(self) -> tuple[Path, Path]:
         claim = self.settings.claim

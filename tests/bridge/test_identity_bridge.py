@@ -3,6 +3,7 @@ API, and a rejected provisioning in the status, against the dev cloud's TLS brok
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import contextlib
 import logging
@@ -20,6 +21,7 @@ from cloud_bridge.ha.client import HAWebSocketClient
 from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD, wait_for
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.fleet_cloud import TEMPLATE, FleetCloud, running_fleet_cloud
+from tests.helpers.identity_bridge import provision
 from tests.helpers.mosquitto import free_port, mosquitto_path
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
@@ -181,3 +183,19 @@ async def test_a_rotation_the_cloud_rejects_keeps_the_old_certificate_and_says_w
         assert status["errors"]["identity"]["code"] == "provisioning_rejected"
         assert bridge.transport.connected
         assert (await bridge.ping_now())["ok"]  # still working on the old certificate
+
+
+async def test_an_expired_certificate_is_replaced_through_the_claim_at_start(
+    tmp_path: Path, fake_ha: FakeHA
+) -> None:
+    async with running_fleet_cloud(cert_days=2 / 86_400) as cloud:  # valid for 2 s
+        store = await provision(cloud, tmp_path / "data" / "identity", CONTRACT, INSTANCE)
+        expired = store.load().active
+        assert expired is not None
+        await asyncio.sleep(3)
+        cloud.fleet.cert_days = 365  # the next certificates are good for a year
+        async with zero_touch_bridge(cloud, tmp_path, fake_ha) as bridge:
+            await wait_for(lambda: bridge.transport.connected, 30, "connected again")
+            status = await bridge.status()
+            assert status["identity"]["certificate_id"] != expired.cert_id
+            assert (await bridge.ping_now())["ok"]

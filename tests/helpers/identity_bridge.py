@@ -31,11 +31,13 @@ def settings(**overrides: object) -> RotationSettings:
     return RotationSettings(**values)  # type: ignore[arg-type]
 
 
-async def provision(cloud: FleetCloud, directory: Path) -> IdentityStore:
+async def provision(
+    cloud: FleetCloud, directory: Path, contract: str = CONTRACT, instance: str = INSTANCE
+) -> IdentityStore:
     """Provision a thing by claim into `directory`."""
     store = IdentityStore(directory)
     claim = ClaimSettings(
-        cloud.claim_cert, cloud.claim_key, TEMPLATE, CONTRACT, INSTANCE, f"claim-{INSTANCE}"
+        cloud.claim_cert, cloud.claim_key, TEMPLATE, contract, instance, f"claim-{instance}"
     )
     await provision_by_claim(claim, store, cloud.open_transport)
     return store
