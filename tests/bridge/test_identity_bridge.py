@@ -18,11 +18,12 @@ from cloud_bridge.bridge import Bridge
 from cloud_bridge.config import parse_options
 from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.client import HAWebSocketClient
-from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD, wait_for
+from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.fleet_cloud import TEMPLATE, FleetCloud, running_fleet_cloud
 from tests.helpers.identity_bridge import provision
 from tests.helpers.mosquitto import free_port, mosquitto_path
+from tests.helpers.polling import wait_for
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
 TOKEN = "local-api-token"

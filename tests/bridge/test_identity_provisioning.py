@@ -16,7 +16,8 @@ from cloud_bridge.protocol.packets import decode, encode, ping_request
 from cloud_bridge.transport.base import ConnectionEvent
 from tests.helpers.fleet_cloud import TEMPLATE, FleetCloud, running_fleet_cloud
 from tests.helpers.mosquitto import mosquitto_path
-from tests.helpers.transport_recorder import Recorder, wait_until
+from tests.helpers.polling import wait_for
+from tests.helpers.transport_recorder import Recorder
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
 
@@ -62,7 +63,7 @@ async def test_first_start_with_only_a_claim_ends_connected_as_its_own_thing(
     try:
         await thing.subscribe("inx/C1/ping")
         await thing.publish("inx/ping", encode(ping_request("C1", 0.0, 7)))
-        await wait_until(lambda: any(t == "inx/C1/ping" for t, _ in rec.messages))
+        await wait_for(lambda: any(t == "inx/C1/ping" for t, _ in rec.messages))
         assert decode(rec.messages[0][1])["seq"] == 7  # its own topics work, end to end
     finally:
         await thing.disconnect()
@@ -86,7 +87,7 @@ async def test_the_claim_certificate_cannot_publish_to_a_thing_topic(cloud: Flee
         await claim_conn.publish("inx/C1/send_sync_query_high", b'{"forged": true}')
         # a marker on a topic the claim may use; the broker keeps one client's order
         await claim_conn.publish("$aws/certificates/create-from-csr/json", b"{}")
-        await wait_until(lambda: "$aws/certificates/create-from-csr/json" in seen)
+        await wait_for(lambda: "$aws/certificates/create-from-csr/json" in seen)
         assert "inx/C1/send_sync_query_high" not in seen
         assert "Denied PUBLISH from claim-probe" in cloud.broker.log
     finally:

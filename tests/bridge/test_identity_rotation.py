@@ -12,7 +12,7 @@ from cloud_bridge.transport.base import TransportError
 from tests.helpers.fleet_cloud import FleetCloud, running_fleet_cloud
 from tests.helpers.identity_bridge import LiveIdentity, provision
 from tests.helpers.mosquitto import free_port, mosquitto_path
-from tests.helpers.transport_recorder import wait_until
+from tests.helpers.polling import wait_for
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
 
@@ -132,4 +132,4 @@ async def test_a_failed_trial_connection_keeps_the_old_certificate(
     assert old is not None
     assert files == {"identity.json", old.cert_file, old.key_file}  # pending files dropped
     assert rotator.status()["rotation"]["last_error"]["message"].startswith("trial connection")
-    await wait_until(lambda: bridge.live is not None and bridge.live.connected)
+    await wait_for(lambda: bridge.live is not None and bridge.live.connected)

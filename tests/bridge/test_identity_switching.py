@@ -15,7 +15,8 @@ from devkit.devcloud.ca import DevCA
 from tests.helpers.fleet_cloud import FleetCloud, running_fleet_cloud
 from tests.helpers.identity_bridge import provision
 from tests.helpers.mosquitto import mosquitto_path
-from tests.helpers.transport_recorder import Recorder, wait_until
+from tests.helpers.polling import wait_for
+from tests.helpers.transport_recorder import Recorder
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
 
@@ -54,9 +55,9 @@ async def test_a_switch_that_cannot_connect_stays_on_the_old_certificate(
         with pytest.raises(TransportError):
             await transport.switch(cert, key)
         assert transport.switches == []
-        await wait_until(lambda: transport.connected, timeout=30)
+        await wait_for(lambda: transport.connected, timeout=30)
         await transport.publish("inx/C1/action", b"still here")  # old certificate, subscribed
-        await wait_until(lambda: ("inx/C1/action", b"still here") in rec.messages)
+        await wait_for(lambda: ("inx/C1/action", b"still here") in rec.messages)
         assert transport.diagnosis is None
     finally:
         await transport.disconnect()
@@ -76,7 +77,7 @@ async def test_publishes_during_a_switch_wait_and_go_out_on_the_new_connection(
         await transport.publish("inx/C1/action", b"during the switch")
         report = await switch
         assert report.offline_s >= 0
-        await wait_until(lambda: ("inx/C1/action", b"during the switch") in rec.messages)
+        await wait_for(lambda: ("inx/C1/action", b"during the switch") in rec.messages)
         assert transport.switches == [report]
     finally:
         await transport.disconnect()

@@ -20,6 +20,7 @@ import pytest
 from tests.helpers.fake_ha import FakeHA
 from tests.helpers.fleet_cloud import TEMPLATE, FleetCloud, running_fleet_cloud
 from tests.helpers.mosquitto import mosquitto_path
+from tests.helpers.polling import wait_for
 from tests.helpers.transport_recorder import listen_to_cloud
 from tests.reliability import table
 from tests.reliability.harness import (
@@ -29,7 +30,6 @@ from tests.reliability.harness import (
     action,
     bridge_options as plain_options,
     own,
-    wait_for,
 )
 
 pytestmark = pytest.mark.skipif(mosquitto_path() is None, reason="needs mosquitto")
