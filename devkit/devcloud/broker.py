@@ -42,6 +42,17 @@ class LocalBroker:
             await asyncio.to_thread(shutil.rmtree, self._workdir, True)
 
 
+async def spawn_mosquitto(binary: str, conf: Path) -> asyncio.subprocess.Process:
+    """Mosquitto with this configuration file, its output discarded (it logs to a file)."""
+    return await asyncio.create_subprocess_exec(
+        binary,
+        "-c",
+        str(conf),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
 async def stop_process(process: asyncio.subprocess.Process) -> None:
     """SIGTERM, and SIGKILL after 5 s."""
     if process.returncode is None:
@@ -91,13 +102,7 @@ async def start_mosquitto(
     if nodelay:
         text += "set_tcp_nodelay true\n"
     await asyncio.to_thread(conf.write_text, text)
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-c",
-        str(conf),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_mosquitto(binary, conf)
     broker = LocalBroker("mosquitto", host, port, _process=process, _workdir=workdir)
     try:
         await _wait_listening(host, port, process)

@@ -24,7 +24,7 @@ from cloud_bridge.transport.mqtt import MqttTransport
 from cloud_bridge.transport.tls import TLSSettings
 from devkit.devstack.stack import free_port
 
-from .broker import _wait_listening, find_mosquitto, stop_process
+from .broker import _wait_listening, find_mosquitto, spawn_mosquitto, stop_process
 from .ca import DevCA
 from .fleet import FleetProvisioning, PolicyFiles
 
@@ -124,13 +124,7 @@ async def start_tls_broker(directory: Path, host: str, port: int, ca: DevCA) -> 
         lines.append("user root")  # as root Mosquitto would drop to a user who cannot read these
     conf = directory / "mosquitto.conf"
     await asyncio.to_thread(conf.write_text, "\n".join(lines) + "\n")
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-c",
-        str(conf),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_mosquitto(binary, conf)
     broker = TLSBroker(host, port, process, directory)
     try:
         await _wait_running(broker)
