@@ -1,10 +1,11 @@
-"""`python -m cloud_bridge run|activate|deregister|ping|resync|status [--config PATH]`.
+"""`python -m cloud_bridge run|activate|deregister|ping|resync|rotate|status [--config PATH]`.
 
 Exit codes:
   0  done
   1  the local API refused the call or could not be reached (is the bridge running?)
   2  bad configuration
-  3  the cloud refused the action (e.g. activation of an expired contract)
+  3  the cloud refused the action (e.g. activation of an expired contract, a failed
+     certificate rotation)
   4  not connected to the cloud: the request never reached it
   5  the request was sent but the cloud never answered
 """
@@ -28,6 +29,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "deregister": ("POST", "/api/deregister"),
     "ping": ("POST", "/api/ping"),
     "resync": ("POST", "/api/resync"),
+    "rotate": ("POST", "/api/certificate/rotate"),
 }
 
 
@@ -88,6 +90,8 @@ def exit_code(status: int, body: Any) -> int:
         return 1
     if isinstance(body, dict) and body.get("success") is False:
         return EXIT_FAILED.get(str(body.get("code")), 3)
+    if isinstance(body, dict) and body.get("ok") is False:  # a failed rotation
+        return 3
     return 0
 
 

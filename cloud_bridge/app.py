@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import logging
+from pathlib import Path
 import secrets
 import signal
+from typing import TYPE_CHECKING
 
 import aiohttp
 
@@ -17,7 +20,51 @@ from cloud_bridge.transport.base import CloudTransport
 from cloud_bridge.transport.mqtt import MqttTransport
 from cloud_bridge.transport.tls import TLSSettings
 
+if TYPE_CHECKING:
+    from cloud_bridge.identity.manager import IdentityManager
+
 _LOGGER = logging.getLogger(__name__)
+
+
+def make_identity(config: BridgeConfig) -> IdentityManager:
+    """The identity manager of an aws_iot bridge: its transport survives certificate swaps."""
+    from cloud_bridge.identity.manager import (  # noqa: PLC0415 - loads awscrt
+        IdentityManager,
+        IdentitySettings,
+    )
+    from cloud_bridge.identity.rotator import RotationSettings, fresh_jitter  # noqa: PLC0415
+    from cloud_bridge.transport.awsiot import AwsIotTransport  # noqa: PLC0415
+
+    def open_transport(cert_file: Path, key_file: Path, client_id: str) -> AwsIotTransport:
+        return AwsIotTransport(
+            config.endpoint,
+            config.port,
+            client_id,
+            cert_file,
+            key_file,
+            config.ca_file,
+            keepalive=config.keepalive,
+        )
+
+    rotation = RotationSettings(
+        template=config.provisioning_template,
+        contract_id=config.contract_id,
+        instance_id=config.instance_id,
+        client_id=config.client_id,
+        topic_prefix=config.topic_prefix,
+        margin=timedelta(days=config.rotation_margin_days),
+        jitter=fresh_jitter(),
+    )
+    settings = IdentitySettings(
+        directory=config.data_dir / "identity",
+        cert_file=config.cert_file,
+        key_file=config.key_file,
+        claim_cert_file=config.claim_cert_file,
+        claim_key_file=config.claim_key_file,
+        template=config.provisioning_template,
+        rotation=rotation,
+    )
+    return IdentityManager(settings, open_transport)
 
 
 def make_transport(config: BridgeConfig) -> CloudTransport:
@@ -89,7 +136,11 @@ async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession() as session:
         ha = HAWebSocketClient(session, config.ha_url, config.ha_token)
-        bridge = build_bridge(config, transport=make_transport(config), ha=ha, api_token=token)
+        identity = make_identity(config) if config.transport == "aws_iot" else None
+        transport = identity.transport if identity is not None else make_transport(config)
+        bridge = build_bridge(
+            config, transport=transport, ha=ha, api_token=token, credentials=identity
+        )
         await bridge.start()
         _LOGGER.info(
             "bridge %s up: contract %s, %s at %s:%d",

@@ -98,6 +98,8 @@ class Bridge:
             await self.transport.subscribe(topic, 1)
         self._connect_task = asyncio.create_task(self.link.connect_loop(), name="cloud-connect")
         self.ping.start()
+        if self.parts.credentials is not None:
+            self.parts.credentials.start()
         self._spawn(self._housekeeping(), "housekeeping")
 
     async def _start_store_channel(self) -> None:
@@ -133,6 +135,8 @@ class Bridge:
         """Stop everything; what is queued stays in the outbox for the next start."""
         await self.link.stop()
         await self.ping.stop()
+        if self.parts.credentials is not None:
+            await self.parts.credentials.stop()
         if self._connect_task is not None:
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -203,6 +207,12 @@ class Bridge:
         except PingError as err:
             return {"ok": False, "reason": str(err), "rtt_ms": None}
         return {"ok": True, "rtt_ms": rtt}
+
+    async def rotate_certificate(self) -> dict[str, Any]:
+        """Rotate the device certificate now (the HA button, the API, the CLI)."""
+        if self.parts.credentials is None:
+            return {"ok": False, "reason": "certificate rotation needs the aws_iot transport"}
+        return await self.parts.credentials.rotate_now()
 
     async def get_exposure(self) -> list[str]:
         """The entities the cloud may command."""

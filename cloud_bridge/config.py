@@ -62,6 +62,11 @@ class BridgeConfig:
     cert_file: Path = Path("/ssl/inspextor/certificate.pem.crt")
     key_file: Path = Path("/ssl/inspextor/private.pem.key")
     ca_file: Path = Path("/ssl/inspextor/AmazonRootCA1.pem")
+    # zero-touch: with a provisioning template the bridge provisions itself by claim
+    claim_cert_file: Path = Path("/ssl/inspextor/claim/certificate.pem.crt")
+    claim_key_file: Path = Path("/ssl/inspextor/claim/private.pem.key")
+    provisioning_template: str = ""
+    rotation_margin_days: int = 30
     mqtt_username: str | None = None
     mqtt_password: str | None = None
     mqtt_tls: bool = False
@@ -260,6 +265,10 @@ OPTIONS: dict[str, Converter] = {
     "cert_file": _path,
     "key_file": _path,
     "ca_file": _path,
+    "claim_cert_file": _path,
+    "claim_key_file": _path,
+    "provisioning_template": _optional(_text),
+    "rotation_margin_days": _int_range(1, 180),
     "mqtt_username": _optional(_text),
     "mqtt_password": _optional(_text),
     "mqtt_tls": _boolean,
@@ -365,6 +374,8 @@ def check_files(config: BridgeConfig) -> list[str]:
     if config.transport != "aws_iot" and not config.mqtt_tls:
         return []
     needed = [("cert_file", config.cert_file), ("key_file", config.key_file)]
+    if config.transport == "aws_iot" and config.provisioning_template:
+        needed = _zero_touch_files(config)
     needed.append(("ca_file", config.ca_file))
     if config.transport == "mqtt":
         needed = [("ca_file", config.ca_file)]
@@ -375,6 +386,14 @@ def check_files(config: BridgeConfig) -> list[str]:
         elif not os.access(path, os.R_OK):
             problems.append(f"{key}: certificate file {path} is not readable")
     return problems
+
+
+def _zero_touch_files(config: BridgeConfig) -> list[tuple[str, Path]]:
+    """Zero-touch: the claim is needed only until the bridge has a certificate."""
+    provisioned = (config.data_dir / "identity" / "identity.json").is_file()
+    if provisioned or (config.cert_file.is_file() and config.key_file.is_file()):
+        return []
+    return [("claim_cert_file", config.claim_cert_file), ("claim_key_file", config.claim_key_file)]
 
 
 def read_options_file(path: Path) -> dict[str, Any]:

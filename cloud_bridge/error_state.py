@@ -1,4 +1,4 @@
-"""One error per part of the bridge (storage, cloud, Home Assistant, activation).
+"""One error per part of the bridge (storage, cloud, Home Assistant, activation, identity).
 
 A part's error stays until that part reports it is well again, so a problem of one part
 never hides another's: `/api/status` shows every part's error and, as `last_error`, the
@@ -24,6 +24,7 @@ class Part(StrEnum):
     CLOUD = "cloud"
     HA = "ha"
     ACTIVATION = "activation"
+    IDENTITY = "identity"  # certificate rotation
 
 
 @dataclass(frozen=True, slots=True)

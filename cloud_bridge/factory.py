@@ -9,6 +9,7 @@ the one `ErrorState`, and `publisher.publish` as the only way out to the cloud.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cloud_bridge.activation import ActivationManager
 from cloud_bridge.bridge import Bridge
@@ -32,6 +33,9 @@ from cloud_bridge.store_channel.channel import StoreChannel
 from cloud_bridge.store_channel.wiring import make_channel, make_offload, ping_provider
 from cloud_bridge.sync import SendFunc, SyncEngine
 from cloud_bridge.transport.base import CloudTransport
+
+if TYPE_CHECKING:
+    from cloud_bridge.identity.manager import IdentityManager
 
 STORAGE_CODES = frozenset({"storage_full", "storage_readonly", "storage_error"})
 
@@ -57,6 +61,7 @@ class BridgeParts:
     commands: CommandHandler
     status: StatusBuilder
     store_channel: StoreChannel | None = None  # command files on a folder or S3
+    credentials: IdentityManager | None = None  # the device certificate (aws_iot)
 
 
 def instance_identity(config: BridgeConfig) -> InstanceIdentity:
@@ -122,6 +127,16 @@ def admission_rules(config: BridgeConfig) -> AdmissionRules:
     return AdmissionRules(config.contract_id, config.command_max_ttl, config.clock_skew)
 
 
+def _with_credentials(parts: BridgeParts, credentials: IdentityManager | None) -> BridgeParts:
+    """The certificate's errors are the identity part's; its state is in the status."""
+    if credentials is not None:
+        parts.credentials = credentials
+        credentials.errors = parts.errors
+        parts.status.sections["certificate_expires"] = credentials.certificate_expires
+        parts.status.sections["identity"] = credentials.status_section
+    return parts
+
+
 def build_parts(
     config: BridgeConfig,
     *,
@@ -130,6 +145,7 @@ def build_parts(
     store: Store | None = None,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    credentials: IdentityManager | None = None,
 ) -> BridgeParts:
     """Build and wire the parts (nothing starts here)."""
     store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
@@ -151,7 +167,7 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
-    return BridgeParts(
+    parts = BridgeParts(
         config=config,
         transport=transport,
         ha=ha,
@@ -179,6 +195,7 @@ def build_parts(
             config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
         ),
     )
+    return _with_credentials(parts, credentials)
 
 
 def attach_store_channel(parts: BridgeParts) -> None:
@@ -212,6 +229,7 @@ def build_bridge(
     serve_api: bool = True,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    credentials: IdentityManager | None = None,
 ) -> Bridge:
     """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
     parts = build_parts(
@@ -221,6 +239,7 @@ def build_bridge(
         store=store,
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
+        credentials=credentials,
     )
     attach_store_channel(parts)
     return Bridge(parts, api_token=api_token, serve_api=serve_api)

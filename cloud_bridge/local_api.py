@@ -47,6 +47,9 @@ class BridgeControl(Protocol):
     async def set_exposure(self, entities: list[str]) -> list[str]:
         """Replace the allow-list."""
 
+    async def rotate_certificate(self) -> dict[str, Any]:
+        """Rotate the device certificate now and return the outcome."""
+
 
 def _error(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
@@ -65,6 +68,15 @@ def _exposure_body(body: bytes) -> list[str] | web.Response:
     if bad:
         return _error(400, "invalid_entity_id", f"not entity ids: {bad[:5]!r}")
     return entities
+
+
+def _outcome(action: Callable[[], Awaitable[dict[str, Any]]]) -> Handler:
+    """A route that runs `action` and answers its outcome (a failure is in the outcome)."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(await action())
+
+    return handler
 
 
 def build_app(control: BridgeControl, token: str) -> web.Application:
@@ -88,18 +100,9 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
     async def status(request: web.Request) -> web.Response:
         return web.json_response(await control.status())
 
-    async def activate(request: web.Request) -> web.Response:
-        return web.json_response(await control.activate())
-
-    async def deregister(request: web.Request) -> web.Response:
-        return web.json_response(await control.deregister())
-
     async def ping(request: web.Request) -> web.Response:
         outcome = await control.ping_now()
         return web.json_response(outcome, status=200 if outcome.get("ok") else 504)
-
-    async def resync(request: web.Request) -> web.Response:
-        return web.json_response(await control.resync())
 
     async def get_exposure(request: web.Request) -> web.Response:
         return web.json_response({"entities": await control.get_exposure()})
@@ -112,10 +115,11 @@ def build_app(control: BridgeControl, token: str) -> web.Application:
 
     app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
     app.router.add_get("/api/status", status)
-    app.router.add_post("/api/activate", activate)
-    app.router.add_post("/api/deregister", deregister)
+    app.router.add_post("/api/activate", _outcome(control.activate))
+    app.router.add_post("/api/deregister", _outcome(control.deregister))
     app.router.add_post("/api/ping", ping)
-    app.router.add_post("/api/resync", resync)
+    app.router.add_post("/api/resync", _outcome(control.resync))
+    app.router.add_post("/api/certificate/rotate", _outcome(control.rotate_certificate))
     app.router.add_get("/api/exposure", get_exposure)
     app.router.add_put("/api/exposure", put_exposure)
     return app

@@ -112,6 +112,11 @@ class AwsIotTransport(TransportCore):
 
     # ----------------------------------------------------------------- public API
 
+    @property
+    def mqtt_connection(self) -> mqtt.Connection | None:
+        """The awscrt connection, lent to awsiotsdk's service clients (fleet provisioning)."""
+        return self._connection
+
     async def connect(self) -> None:
         """Connect; raise TransportError with a clear reason (files checked first)."""
         loop = self._loop = asyncio.get_running_loop()

@@ -1,4 +1,4 @@
-"""Buttons of the cloud bridge: activate, ping now, resync."""
+"""Buttons of the cloud bridge: activate, ping now, resync, rotate the certificate."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -15,12 +16,13 @@ from .bridge_entity import BridgeEntity
 
 @dataclass(frozen=True, kw_only=True)
 class BridgeButtonDescription(ButtonEntityDescription):
-    """A bridge action, and what pressing it does (shown with the button's attributes)."""
+    """A bridge action (POST /api/<action>, the key unless said otherwise), and what
+    pressing it does (shown with the button's attributes)."""
 
     when_pressed: str
+    action: str = ""
 
 
-# key = the bridge action (POST /api/<key>)
 BUTTONS: tuple[BridgeButtonDescription, ...] = (
     BridgeButtonDescription(
         key="activate",
@@ -40,6 +42,17 @@ BUTTONS: tuple[BridgeButtonDescription, ...] = (
         key="resync",
         translation_key="resync",
         when_pressed="Sends the cloud a fresh copy of the devices and states it may see.",
+    ),
+    BridgeButtonDescription(
+        key="rotate_certificate",
+        translation_key="rotate_certificate",
+        entity_category=EntityCategory.CONFIG,
+        action="certificate/rotate",
+        when_pressed=(
+            "Gets a new device certificate now (zero-touch bridges): a new key and "
+            "certificate, a trial connection, then the switch; the old certificate stays "
+            "in use if any step fails."
+        ),
     ),
 )
 
@@ -70,4 +83,5 @@ class BridgeButton(BridgeEntity, ButtonEntity):
 
     async def async_press(self) -> None:
         """Run the action on the bridge."""
-        await self.coordinator.async_action(self.entity_description.key)
+        description = self.entity_description
+        await self.coordinator.async_action(description.action or description.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -15,7 +16,19 @@ from .const import CERTIFICATE_WARNING, DOMAIN
 ISSUE_SUBSCRIPTION_EXPIRED = "subscription_expired"
 ISSUE_CERTIFICATE_EXPIRING = "certificate_expiring"
 ISSUE_KICK_LOOP = "kick_loop"
-ISSUES = (ISSUE_SUBSCRIPTION_EXPIRED, ISSUE_CERTIFICATE_EXPIRING, ISSUE_KICK_LOOP)
+# zero-touch bridges (a provisioning template): they rotate by themselves
+ISSUE_ROTATION_DUE = "certificate_rotation_due"  # fixable: the fix runs the rotation
+ISSUE_ROTATION_FAILED = "certificate_rotation_failed"
+ISSUE_PROVISIONING_FAILED = "provisioning_failed"
+ISSUES = (
+    ISSUE_SUBSCRIPTION_EXPIRED,
+    ISSUE_CERTIFICATE_EXPIRING,
+    ISSUE_KICK_LOOP,
+    ISSUE_ROTATION_DUE,
+    ISSUE_ROTATION_FAILED,
+    ISSUE_PROVISIONING_FAILED,
+)
+FIXABLE = frozenset({ISSUE_ROTATION_DUE})
 
 
 def issue_id(kind: str, entry: ConfigEntry) -> str:
@@ -32,14 +45,36 @@ def _causes(status: dict[str, Any]) -> dict[str, dict[str, str]]:
             "contract_id": str(status.get("contract_id")),
             "expires": str(subscription.get("expires") or "?"),
         }
-    expires = parse_timestamp(status.get("certificate_expires"))
-    if expires is not None and expires - dt_util.utcnow() <= CERTIFICATE_WARNING:
-        causes[ISSUE_CERTIFICATE_EXPIRING] = {"expires": expires.date().isoformat()}
+    causes.update(_certificate_causes(status))
     if status.get("kick_loop") is True:
         causes[ISSUE_KICK_LOOP] = {
             "contract_id": str(status.get("contract_id")),
             "instance_id": str(status.get("instance_id")),
         }
+    return causes
+
+
+def _certificate_causes(status: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Expiry inside the margin; for zero-touch bridges, failed rotation or provisioning."""
+    causes: dict[str, dict[str, str]] = {}
+    identity = status.get("identity")
+    identity = identity if isinstance(identity, dict) else {}
+    zero_touch = identity.get("zero_touch") is True
+    margin = identity.get("margin_days")
+    warning = timedelta(days=margin) if isinstance(margin, int | float) else CERTIFICATE_WARNING
+    expires = parse_timestamp(status.get("certificate_expires"))
+    if expires is not None and expires - dt_util.utcnow() <= warning:
+        kind = ISSUE_ROTATION_DUE if zero_touch else ISSUE_CERTIFICATE_EXPIRING
+        causes[kind] = {"expires": expires.date().isoformat()}
+    error = (identity.get("rotation") or {}).get("last_error")
+    if isinstance(error, dict):
+        causes[ISSUE_ROTATION_FAILED] = {
+            "step": str(error.get("step")),
+            "reason": str(error.get("message")),
+        }
+    provisioning = identity.get("provisioning_error")
+    if isinstance(provisioning, dict):
+        causes[ISSUE_PROVISIONING_FAILED] = {"reason": str(provisioning.get("message"))}
     return causes
 
 
@@ -53,10 +88,11 @@ def async_update_issues(hass: HomeAssistant, entry: ConfigEntry, status: dict[st
                 hass,
                 DOMAIN,
                 issue_id(kind, entry),
-                is_fixable=False,
+                is_fixable=kind in FIXABLE,
                 severity=ir.IssueSeverity.ERROR,
                 translation_key=kind,
                 translation_placeholders=causes[kind],
+                data={"entry_id": entry.entry_id} if kind in FIXABLE else None,
             )
         else:
             ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry))

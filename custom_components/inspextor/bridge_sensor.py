@@ -1,4 +1,5 @@
-"""Sensors of the cloud bridge: activation, subscription expiry, ping, outbox, last error."""
+"""Sensors of the cloud bridge: activation, subscription and certificate expiry, ping,
+outbox, last error."""
 
 from __future__ import annotations
 
@@ -104,6 +105,13 @@ BRIDGE_SENSORS: tuple[BridgeSensorDescription, ...] = (
         translation_key="subscription_expires",
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda status: parse_timestamp((status.get("subscription") or {}).get("expires")),
+    ),
+    BridgeSensorDescription(
+        key="certificate_expires",
+        translation_key="certificate_expires",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda status: parse_timestamp(status.get("certificate_expires")),
     ),
     BridgeSensorDescription(
         key="ping_rtt",

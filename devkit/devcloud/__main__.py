@@ -1,4 +1,5 @@
-"""Command line: `serve` runs the dev cloud, `mobile` plays the mobile app."""
+"""Command line: `serve` runs the dev cloud, `mobile` plays the mobile app, `fleet` runs
+AWS IoT fleet provisioning on a mutual-TLS Mosquitto (zero-touch bridges)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from cloud_bridge.store_channel.settings import (
 from cloud_bridge.store_channel.sigv4 import Credentials
 from devkit.simulator.__main__ import parse_broker
 
+from .fleet_stack import fleet_stack
 from .http import build_app
 from .mobile import MobileClient, format_entities, format_store_result
 from .service import ContractSpec, DevCloud
@@ -65,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         "AWS_SECRET_ACCESS_KEY, S3_STORE_CUSTOM_HOSTANDPORT_ENDPOINT, S3_STORE_CUSTOM_HTTP_SCHEME)",
     )
     serve.add_argument("--store-service", default="inspextor")
+    fleet = sub.add_parser("fleet", help="fleet provisioning on a mutual-TLS Mosquitto")
+    fleet.add_argument("--dir", type=Path, required=True, help="folder for the CA and policy")
+    fleet.add_argument("--port", type=int, default=8883)
+    fleet.add_argument("--template", action="append", default=[], help="template name(s)")
+    fleet.add_argument("--cert-days", type=float, default=365)
+    fleet.add_argument("--prefix", default="inx")
 
     mobile = sub.add_parser("mobile", help="the mobile app")
     mobile.add_argument("--url", default="http://127.0.0.1:8080")
@@ -99,6 +107,16 @@ def tls_context(ca: Path | None, cert: Path | None, key: Path | None) -> ssl.SSL
     return context
 
 
+async def until_signalled() -> None:
+    """Return on SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 async def serve(args: argparse.Namespace) -> int:
     """Run until SIGINT/SIGTERM."""
     host, port = parse_broker(args.broker)
@@ -116,12 +134,7 @@ async def serve(args: argparse.Namespace) -> int:
     await runner.setup()
     await web.TCPSite(runner, args.http_host, args.http_port).start()
     print(f"READY http://{args.http_host}:{args.http_port}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await until_signalled()
     await runner.cleanup()
     await cloud.stop()
     return 0
@@ -198,6 +211,27 @@ def store_backends(args: argparse.Namespace, env: dict[str, str]) -> dict[str, O
     return make_backends(settings)
 
 
+async def fleet(args: argparse.Namespace) -> int:
+    """Run the fleet stack until SIGINT/SIGTERM; print where its files are."""
+    args.dir.mkdir(parents=True, exist_ok=True)
+    templates = frozenset(args.template or ["inspextor-fleet"])
+    async with fleet_stack(
+        args.dir,
+        port=args.port,
+        templates=templates,
+        cert_days=args.cert_days,
+        prefix=args.prefix,
+    ) as stack:
+        print(
+            f"READY mqtts://localhost:{stack.broker.port} ca_file={stack.ca_file} "
+            f"claim_cert_file={stack.claim_cert} claim_key_file={stack.claim_key} "
+            f"templates={','.join(sorted(templates))}",
+            flush=True,
+        )
+        await until_signalled()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = build_parser().parse_args(argv)
@@ -207,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "serve":
         return asyncio.run(serve(args))
+    if args.command == "fleet":
+        return asyncio.run(fleet(args))
     return asyncio.run(mobile(args))
 
 

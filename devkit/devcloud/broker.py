@@ -34,17 +34,34 @@ class LocalBroker:
 
     async def stop(self) -> None:
         """Stop the broker."""
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            try:
-                await asyncio.wait_for(self._process.wait(), 5)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+        if self._process is not None:
+            await stop_process(self._process)
         if self._amqtt is not None:
             await self._amqtt.shutdown()
         if self._workdir is not None:
             await asyncio.to_thread(shutil.rmtree, self._workdir, True)
+
+
+async def spawn_mosquitto(binary: str, conf: Path) -> asyncio.subprocess.Process:
+    """Mosquitto with this configuration file, its output discarded (it logs to a file)."""
+    return await asyncio.create_subprocess_exec(
+        binary,
+        "-c",
+        str(conf),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, and SIGKILL after 5 s."""
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 5)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
 
 
 async def _wait_listening(
@@ -85,13 +102,7 @@ async def start_mosquitto(
     if nodelay:
         text += "set_tcp_nodelay true\n"
     await asyncio.to_thread(conf.write_text, text)
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-c",
-        str(conf),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await spawn_mosquitto(binary, conf)
     broker = LocalBroker("mosquitto", host, port, _process=process, _workdir=workdir)
     try:
         await _wait_listening(host, port, process)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud_bridge.__main__ import main
+from cloud_bridge.__main__ import exit_code, main
 from cloud_bridge.app import make_transport, run
 from cloud_bridge.config import parse_options
 from cloud_bridge.transport.awsiot import AwsIotTransport
@@ -125,9 +125,12 @@ async def test_run_serves_until_stopped(tmp_path: Path, broker, fake_ha) -> None
 
 def test_cli_exit_code_says_whether_the_action_worked() -> None:
     """Scripts can tell a refused activation from a done one, and both from a broken API."""
-    from cloud_bridge.__main__ import exit_code
-
     assert exit_code(200, {"success": True, "action": "activate"}) == 0
     assert exit_code(200, {"cloud_connected": True}) == 0
     assert exit_code(200, {"success": False, "reason": "subscription is expired"}) == 3
     assert exit_code(401, {"error": "unauthorized"}) == 1
+
+
+def test_a_failed_rotation_exits_3() -> None:
+    assert exit_code(200, {"ok": False, "reason": "trial connection failed"}) == 3
+    assert exit_code(200, {"ok": True, "reason": None}) == 0

@@ -97,6 +97,7 @@ class IotPolicy:
     thing_name: str = ""
     thing_attached: bool = True
     extra: list[dict[str, Any]] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
 
     def _applies(self, statement: dict[str, Any], action: str, resource: str) -> bool:
         actions = statement["Action"]
@@ -105,7 +106,9 @@ class IotPolicy:
             return False
         resources = statement["Resource"]
         resources = [resources] if isinstance(resources, str) else resources
-        variables = {"iot:Connection.Thing.ThingName": self.thing_name}
+        variables = {"iot:Connection.Thing.ThingName": self.thing_name} | {
+            f"iot:Connection.Thing.Attributes[{k}]": v for k, v in self.attributes.items()
+        }
         for pattern in resources:
             concrete = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m.group(1), "\0"), pattern)
             if "\0" not in concrete and _matches(concrete, resource):

@@ -23,7 +23,7 @@ CONFIG = addon_config()
 SCHEMA: dict[str, str] = CONFIG["schema"]
 DEFAULTS: dict[str, Any] = CONFIG["options"]
 ADDON_ENV = {"SUPERVISOR_TOKEN": "supervisor-token"}
-FILE_OPTIONS = ("cert_file", "key_file", "ca_file")
+FILE_OPTIONS = ("cert_file", "key_file", "ca_file", "claim_cert_file", "claim_key_file")
 
 # Strings the bridge checks for form; any other str option takes a generic value.
 SAMPLE_TEXT = {

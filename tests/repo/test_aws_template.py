@@ -110,6 +110,7 @@ def _rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
         name: resource
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::IoT::TopicRule"
+        and any("Republish" in a for a in resource["Properties"]["TopicRulePayload"]["Actions"])
     }
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 import json
 from typing import Any
 
 from aiohttp import ClientConnectionError
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import (
     AiohttpClientMocker,
     AiohttpClientMockResponse,
@@ -32,6 +36,7 @@ ROUTES = (
     ("post", "/api/deregister"),
     ("post", "/api/ping"),
     ("post", "/api/resync"),
+    ("post", "/api/certificate/rotate"),
     ("get", "/api/exposure"),
     ("put", "/api/exposure"),
 )
@@ -80,6 +85,7 @@ class FakeBridge:
             "deregister": (200, {"action": "deregister", "success": True, "reason": None}),
             "ping": (200, {"ok": True, "rtt_ms": 12.0}),
             "resync": (200, {"ok": True, "entities": 4}),
+            "certificate/rotate": (200, {"ok": True, "reason": None}),
         } | self.outcomes
         for method, path in ROUTES:
             self.mock.request(
@@ -135,3 +141,19 @@ def bridge_entry(exposed: list[str] | None = None) -> MockConfigEntry:
         },
         options={CONF_EXPOSED_ENTITIES: exposed or []},
     )
+
+
+async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Let the 15 s polling interval pass."""
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+def repair_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
+    """This integration's repair issues by id."""
+    return {
+        issue_id: issue
+        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    }

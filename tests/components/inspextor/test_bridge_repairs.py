@@ -10,25 +10,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.inspextor.const import DOMAIN
-
-from .bridge_helpers import FakeBridge, healthy_status
-
-
-async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(seconds=15))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
-
-
-def _issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
-    return {
-        issue_id: issue
-        for (domain, issue_id), issue in ir.async_get(hass).issues.items()
-        if domain == DOMAIN
-    }
+from .bridge_helpers import FakeBridge, healthy_status, poll, repair_issues
 
 
 def _expired(status: dict[str, Any]) -> None:
@@ -65,10 +49,10 @@ async def test_issue_appears_and_clears(
     placeholders: dict[str, str] | None,
 ) -> None:
     """The cause shows up in the status: one issue; the cause is gone: the issue too."""
-    assert _issues(hass) == {}
+    assert repair_issues(hass) == {}
     cause(bridge.status)
-    await _poll(hass, freezer)
-    issues = _issues(hass)
+    await poll(hass, freezer)
+    issues = repair_issues(hass)
     issue_id = f"{kind}_{init_bridge.entry_id}"
     assert list(issues) == [issue_id]
     issue = issues[issue_id]
@@ -76,11 +60,11 @@ async def test_issue_appears_and_clears(
     assert issue.severity is ir.IssueSeverity.ERROR
     if placeholders is not None:
         assert issue.translation_placeholders == placeholders
-    await _poll(hass, freezer)
-    assert list(_issues(hass)) == [issue_id]  # still there while the cause is
+    await poll(hass, freezer)
+    assert list(repair_issues(hass)) == [issue_id]  # still there while the cause is
     bridge.status = healthy_status()
-    await _poll(hass, freezer)
-    assert _issues(hass) == {}
+    await poll(hass, freezer)
+    assert repair_issues(hass) == {}
 
 
 async def test_certificate_far_from_expiry_is_fine(
@@ -92,11 +76,11 @@ async def test_certificate_far_from_expiry_is_fine(
     """31 days left: no issue; the date comes closer: the issue names it."""
     expiry = dt_util.utcnow() + timedelta(days=31, hours=1)
     bridge.status["certificate_expires"] = expiry.isoformat()
-    await _poll(hass, freezer)
-    assert _issues(hass) == {}
+    await poll(hass, freezer)
+    assert repair_issues(hass) == {}
     freezer.tick(timedelta(days=2))
-    await _poll(hass, freezer)
-    issue = _issues(hass)[f"certificate_expiring_{init_bridge.entry_id}"]
+    await poll(hass, freezer)
+    issue = repair_issues(hass)[f"certificate_expiring_{init_bridge.entry_id}"]
     assert issue.translation_placeholders == {"expires": expiry.date().isoformat()}
 
 
@@ -109,8 +93,8 @@ async def test_all_three_at_once_and_removal_clears_them(
     """Each cause has its own issue; removing the entry removes them."""
     for cause in (_expired, _certificate_soon, _kick_loop):
         cause(bridge.status)
-    await _poll(hass, freezer)
-    assert len(_issues(hass)) == 3
+    await poll(hass, freezer)
+    assert len(repair_issues(hass)) == 3
     await hass.config_entries.async_remove(init_bridge.entry_id)
     await hass.async_block_till_done()
-    assert _issues(hass) == {}
+    assert repair_issues(hass) == {}

@@ -105,9 +105,17 @@ def test_every_translation_key_exists() -> None:
         assert error in en["config"]["error"] or error in en["options"]["error"], error
     assert set(en["config"]["step"]["user"]["menu_options"]) == {"site", "things_sync", "bridge"}
     assert set(en["options"]["step"]["bridge_menu"]["menu_options"]) == {"exposure", "deregister"}
-    for issue in ("subscription_expired", "certificate_expiring", "kick_loop"):
+    for issue in (
+        "subscription_expired",
+        "certificate_expiring",
+        "kick_loop",
+        "certificate_rotation_failed",
+        "provisioning_failed",
+    ):
         assert en["issues"][issue]["title"], issue
         assert en["issues"][issue]["description"], issue
+    fix = en["issues"]["certificate_rotation_due"]["fix_flow"]  # fixable: a confirm step
+    assert fix["step"]["confirm"]["description"]
     stale = en["issues"]["stale_devices"]["fix_flow"]["step"]["stale_devices"]
     assert set(stale["menu_options"]) == {"remove", "keep"}
 
