@@ -11,6 +11,7 @@ import aiohttp
 
 from cloud_bridge.config import BridgeConfig, ensure_api_token
 from cloud_bridge.factory import build_bridge
+from cloud_bridge.ha.automations import RestAutomationConfigs
 from cloud_bridge.ha.client import HAWebSocketClient
 from cloud_bridge.logsafe import key_secrets, setup_logging
 from cloud_bridge.transport.base import CloudTransport
@@ -89,7 +90,14 @@ async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with aiohttp.ClientSession() as session:
         ha = HAWebSocketClient(session, config.ha_url, config.ha_token)
-        bridge = build_bridge(config, transport=make_transport(config), ha=ha, api_token=token)
+        automations = RestAutomationConfigs(session, config.ha_url, config.ha_token)
+        bridge = build_bridge(
+            config,
+            transport=make_transport(config),
+            ha=ha,
+            api_token=token,
+            automations=automations,
+        )
         await bridge.start()
         _LOGGER.info(
             "bridge %s up: contract %s, %s at %s:%d",

@@ -17,6 +17,7 @@ from cloud_bridge.cloud_link import CloudLink
 from cloud_bridge.command_handler import CommandHandler
 from cloud_bridge.config import BridgeConfig
 from cloud_bridge.error_state import ErrorState, Part
+from cloud_bridge.ha.automations import AutomationConfigs
 from cloud_bridge.ha.base import HomeAssistantAPI
 from cloud_bridge.ping import PingManager
 from cloud_bridge.protocol.admission import AdmissionRules
@@ -25,6 +26,7 @@ from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.publisher import Publisher
 from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
+from cloud_bridge.rule_handler import RuleHandler
 from cloud_bridge.scope_sync import SCOPE_REFRESH_DELAY, ScopeSync
 from cloud_bridge.status import StatusBuilder
 from cloud_bridge.storage import Store
@@ -54,6 +56,7 @@ class BridgeParts:
     ping: PingManager
     commands: CommandHandler
     status: StatusBuilder
+    rules: RuleHandler | None = None
 
 
 def instance_identity(config: BridgeConfig) -> InstanceIdentity:
@@ -76,6 +79,7 @@ def command_handler(  # noqa: PLR0917 - the shared pieces every command channel 
     topics: Topics,
     send: SendFunc,
     clock: Clock,
+    rules: RuleHandler | None = None,
 ) -> CommandHandler:
     """A command handler with the bridge's admission rules (a channel of commands)."""
     return CommandHandler(
@@ -89,6 +93,7 @@ def command_handler(  # noqa: PLR0917 - the shared pieces every command channel 
         clock_skew=config.clock_skew,
         cover_timeout=config.cover_timeout,
         clock=clock,
+        rules=rules,
     )
 
 
@@ -127,8 +132,9 @@ def build_parts(
     store: Store | None = None,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    automations: AutomationConfigs | None = None,
 ) -> BridgeParts:
-    """Build and wire the parts (nothing starts here)."""
+    """Build and wire the parts (nothing starts here); rule commands need `automations`."""
     store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
     errors = ErrorState(clock)
     topics = Topics.for_contract(config.contract_id, config.topic_prefix)
@@ -148,6 +154,7 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
+    rules = RuleHandler(ha, automations, sync.queue_rules) if automations is not None else None
     return BridgeParts(
         config=config,
         transport=transport,
@@ -171,10 +178,11 @@ def build_parts(
             clock=clock,
         ),
         ping=ping,
-        commands=command_handler(config, store, ha, topics, send, clock),
+        commands=command_handler(config, store, ha, topics, send, clock, rules),
         status=StatusBuilder(
             config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
         ),
+        rules=rules,
     )
 
 
@@ -188,6 +196,7 @@ def build_bridge(
     serve_api: bool = True,
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
+    automations: AutomationConfigs | None = None,
 ) -> Bridge:
     """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
     parts = build_parts(
@@ -197,5 +206,6 @@ def build_bridge(
         store=store,
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
+        automations=automations,
     )
     return Bridge(parts, api_token=api_token, serve_api=serve_api)
