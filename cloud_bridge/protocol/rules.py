@@ -307,11 +307,9 @@ def parse_rule(obj: object) -> Rule:
         raise RuleError(f"rule is {size} bytes, at most {MAX_RULE_BYTES}")
     rule_id = raw["rule_id"]
     if not isinstance(rule_id, str) or not RULE_ID_RE.match(rule_id):
-        raise RuleError(
-            "rule_id must be 1 to 48 of a-z, 0-9 and _, starting with a letter or digit"
-        )
+        raise RuleError("rule_id must be 1 to 48 of a-z, 0-9 and _ (not starting with _)")
     kind = raw["kind"]
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise RuleError("kind must be schedule or interaction")
     trigger = _trigger(raw["trigger"])
     if trigger["type"] not in KINDS[kind]:
