@@ -296,3 +296,55 @@ async def test_rule_commands_are_deduplicated_and_expire(
     assert statuses("rule-stale-e2e") == ["expired"]
     automations, _ = _files(stack)
     assert "stale_e2e" not in automations.read_text()
+
+
+async def _cli(stack: Stack, *args: str) -> tuple[int, str]:
+    import asyncio
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "devkit.devcloud",
+        "mobile",
+        "--url",
+        stack.devcloud_url,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 90)
+    return proc.returncode or 0, out.decode()
+
+
+async def test_the_mobile_cli_manages_schedules_and_rules(stack: Stack, motion: str) -> None:
+    """`schedule add/list/disable/delete` and a conflicting `rule add` refused with why."""
+    code, out = await _cli(
+        stack,
+        "schedule",
+        "add",
+        "cli_e2e",
+        "--at",
+        "02:00",
+        "--days",
+        "sat,sun",
+        "--do",
+        "cover.open_cover:cover.bedroom_shade",
+    )
+    assert code == 0, out
+    assert "succeeded" in out
+
+    async def listed() -> str | None:
+        _code, out = await _cli(stack, "schedule", "list")
+        return out if "cli_e2e" in out else None
+
+    assert "02:00:00 -> cover.open_cover cover.bedroom_shade" in await _wait(listed, "the list")
+    code, out = await _cli(stack, "schedule", "disable", "cli_e2e")
+    assert code == 0, out
+    code, out = await _cli(stack, "schedule", "delete", "cli_e2e")
+    assert code == 0, out
+    code, out = await _cli(
+        stack, "rule", "add", "cli_hall", "--when", f"{motion}=on", "--do", f"light.turn_on:{LIGHT}"
+    )
+    assert code == 1
+    assert f'rejected (conflicts with "{USER_ALIAS}" on {LIGHT}' in out
