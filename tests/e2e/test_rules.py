@@ -7,7 +7,6 @@ the cloud; the user's own automations file is never touched.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
@@ -16,18 +15,16 @@ from typing import Any
 
 import paho.mqtt.publish as mqtt_publish
 import pytest
-import pytest_asyncio
 import yaml
 
 from cloud_bridge.protocol.rule_packets import rule_packet
 from devkit.devstack.stack import Stack
-from tests.e2e.conftest import EXPOSED, command_until_final, devcloud
+from tests.e2e.conftest import LIGHT, USER_ALIAS, command_until_final, devcloud
 
 pytestmark = pytest.mark.e2e
 
-SHADE, LIGHT = "cover.bedroom_shade", "light.kitchen_light"
+SHADE = "cover.bedroom_shade"
 FINAL = {"succeeded", "failed", "rejected", "expired", "duplicate"}
-USER_ALIAS = "Hall motion switches the kitchen light off"
 
 
 def _files(stack: Stack) -> tuple[Path, Path]:
@@ -72,37 +69,6 @@ async def rule_command(stack: Stack, body: dict[str, Any], timeout: float = 45) 
 async def cloud_rules(stack: Stack) -> dict[str, dict[str, Any]]:
     _, listed = await devcloud(stack, "GET", f"/api/homes/{stack.config.contract_id}/rules")
     return {r["rule_id"]: r for r in listed["rules"]}
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def motion(stack: Stack) -> AsyncIterator[str]:
-    """The hall motion sensor, exposed for the test; a user automation on it in its own
-    file, whose bytes must not change."""
-    assert stack.hass is not None
-    motion = next(
-        s["entity_id"]
-        for s in await stack.hass.all_states()
-        if s["entity_id"].startswith("binary_sensor.hall_motion")
-    )
-    _, user_file = _files(stack)
-    user_file.write_text(
-        yaml.safe_dump(
-            [
-                {
-                    "id": "user_hall_off",
-                    "alias": USER_ALIAS,
-                    "triggers": [{"trigger": "state", "entity_id": motion, "to": "on"}],
-                    "actions": [{"action": "light.turn_off", "target": {"entity_id": LIGHT}}],
-                }
-            ]
-        )
-    )
-    await stack.hass.call_service("automation", "reload", {})
-    await stack.set_exposure([*EXPOSED, motion])
-    before = user_file.read_bytes()
-    yield motion
-    assert user_file.read_bytes() == before  # the user's automations, byte for byte
-    await stack.set_exposure(EXPOSED)
 
 
 def schedule(rule_id: str, at: str, name: str = "Open the bedroom shade") -> dict[str, Any]:
