@@ -50,7 +50,7 @@ async def demo(workdir: Path) -> int:
         await stack.start()
         exposed = await expose_controllables(stack)
         status, result = await stack.bridge_api("POST", "/api/activate")
-        rules = await add_demo_rules(stack)
+        rules = await add_demo_rules(stack.devcloud_url, stack.config.contract_id)
         assert stack.hass is not None
         assert stack.hass.credentials is not None
         creds = stack.hass.credentials

@@ -13,8 +13,6 @@ from typing import Any
 
 import aiohttp
 
-from devkit.devstack.stack import Stack
-
 FINAL = {"succeeded", "failed", "rejected", "expired", "duplicate"}
 
 
@@ -52,17 +50,17 @@ async def _final(session: aiohttp.ClientSession, url: str, timeout: float = 60) 
     return {"status": "no answer", "reason": f"within {timeout:g} s"}
 
 
-async def add_demo_rules(stack: Stack) -> list[str]:
+async def add_demo_rules(devcloud_url: str, contract_id: str) -> list[str]:
     """Create the demo's rules (an existing one is updated); one line per rule."""
     lines = []
-    base = f"{stack.devcloud_url}/api/homes/{stack.config.contract_id}/rules"
+    base = f"{devcloud_url}/api/homes/{contract_id}/rules"
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for rule in demo_rules(datetime.now(UTC)):
             result: dict[str, Any] = {}
             for op in ("create", "update"):  # a second demo run finds them saved
                 async with session.post(base, json={"op": op, "rule": rule}) as resp:
                     sent = await resp.json()
-                result = await _final(session, f"{stack.devcloud_url}/api/commands/{sent['id']}")
+                result = await _final(session, f"{devcloud_url}/api/commands/{sent['id']}")
                 if result["status"] == "succeeded":
                     break
             reason = f" ({result.get('reason')})" if result.get("reason") else ""
