@@ -97,6 +97,7 @@ async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
             ha=ha,
             api_token=token,
             automations=automations,
+            user_rules=ha.automation_config if config.expose_user_rules else None,
         )
         await bridge.start()
         _LOGGER.info(

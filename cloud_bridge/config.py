@@ -65,6 +65,7 @@ class BridgeConfig:
     ha_token: str = ""
     data_dir: Path = Path("/data")
     api_token: str | None = None
+    expose_user_rules: bool = False  # the user's own automations, read-only, to the cloud
     # not in the add-on schema (tuning, tests): defaults suit production
     activation_timeout: float = 10.0
     activation_attempts: int = 3
@@ -222,6 +223,7 @@ OPTIONS: dict[str, Converter] = {
     "ha_token": _nonempty,
     "data_dir": _path,
     "api_token": _optional(_text),
+    "expose_user_rules": _boolean,
     "activation_timeout": _float_range(0.05, 120),
     "activation_attempts": _int_range(1, 10),
     "max_publish_rate": _int_range(1, 100),

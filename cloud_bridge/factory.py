@@ -26,7 +26,7 @@ from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.publisher import Publisher
 from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
-from cloud_bridge.rule_handler import RuleHandler
+from cloud_bridge.rule_handler import ConfigReader, RuleHandler
 from cloud_bridge.scope_sync import SCOPE_REFRESH_DELAY, ScopeSync
 from cloud_bridge.status import StatusBuilder
 from cloud_bridge.storage import Store
@@ -133,6 +133,7 @@ def build_parts(
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
     automations: AutomationConfigs | None = None,
+    user_rules: ConfigReader | None = None,
 ) -> BridgeParts:
     """Build and wire the parts (nothing starts here); rule commands need `automations`."""
     store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
@@ -154,7 +155,11 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
-    rules = RuleHandler(ha, automations, sync.queue_rules) if automations is not None else None
+    rules = (
+        RuleHandler(ha, automations, sync.queue_rules, user_rules=user_rules)
+        if automations is not None
+        else None
+    )
     return BridgeParts(
         config=config,
         transport=transport,
@@ -197,6 +202,7 @@ def build_bridge(
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
     automations: AutomationConfigs | None = None,
+    user_rules: ConfigReader | None = None,
 ) -> Bridge:
     """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
     parts = build_parts(
@@ -207,5 +213,6 @@ def build_bridge(
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
         automations=automations,
+        user_rules=user_rules,
     )
     return Bridge(parts, api_token=api_token, serve_api=serve_api)

@@ -32,6 +32,8 @@ from cloud_bridge.protocol.rule_packets import RuleCommand, RuleOp
 
 type JSONDict = dict[str, Any]
 type RulesSink = Callable[[list[JSONDict]], Awaitable[None]]
+# reads a user automation's config by entity id (HAWebSocketClient.automation_config)
+type ConfigReader = Callable[[str], Awaitable[JSONDict | None]]
 
 _LOGGER = logging.getLogger(__name__)
 CHECK_DOMAIN, CHECK_SERVICE = "inspextor", "check_rule"
@@ -87,8 +89,10 @@ class RuleHandler:
         *,
         check_timeout: float = 30.0,
         settle_timeout: float = SETTLE_TIMEOUT,
+        user_rules: ConfigReader | None = None,
     ) -> None:
         self.ha = ha
+        self.user_rules = user_rules
         self.configs = configs
         self._sink = sink
         self.check_timeout = check_timeout
@@ -214,13 +218,38 @@ class RuleHandler:
         owned = await self._owned_states()
         return [await self.describe(cid, owned[cid]) for cid in sorted(owned)]
 
+    async def list_user_rules(self) -> list[JSONDict]:
+        """The user's own automations, read-only, when the option exposes them (else [])."""
+        if self.user_rules is None:
+            return []
+        out = []
+        for state in await self.ha.get_states():
+            entity_id = str(state.get("entity_id", ""))
+            attributes = state.get("attributes") or {}
+            if not entity_id.startswith("automation.") or rule_id_of(attributes.get("id")):
+                continue
+            config = await self.user_rules(entity_id) or {}
+            out.append(
+                {
+                    "rule_id": None,
+                    "owner": "user",
+                    "read_only": True,
+                    "alias": config.get("alias") or attributes.get("friendly_name"),
+                    "entity_id": entity_id,
+                    "enabled": _state(state) == "on",
+                    "rule": user_form(config),
+                }
+            )
+        return sorted(out, key=lambda rule: str(rule["entity_id"]))
+
     # --- sync ---------------------------------------------------------------------
 
     def on_state(self, entity_id: str, state: JSONDict | None) -> None:
         """A state change from HA: one of our automations changing is synced (debounced)."""
         if not entity_id.startswith("automation."):
             return
-        if state is not None and not rule_id_of((state.get("attributes") or {}).get("id")):
+        ours = state is None or rule_id_of((state.get("attributes") or {}).get("id"))
+        if not ours and self.user_rules is None:
             return
         if self._sync_task is None or self._sync_task.done():
             self._sync_task = asyncio.create_task(self._sync_later(), name="rules-sync")
@@ -234,9 +263,8 @@ class RuleHandler:
 
     async def sync_now(self, *, force: bool = False) -> None:
         """Send the list of cloud rules when it differs from the last one sent."""
-        rules = [
-            {k: v for k, v in r.items() if k != "last_triggered"} for r in await self.list_rules()
-        ]
+        listed = await self.list_rules() + await self.list_user_rules()
+        rules = [{k: v for k, v in r.items() if k != "last_triggered"} for r in listed]
         if not force and rules == self._last_synced:
             return
         await self._sink(rules)
@@ -248,6 +276,12 @@ class RuleHandler:
         if self._sync_task is not None:
             self._sync_task.cancel()
             await asyncio.gather(self._sync_task, return_exceptions=True)
+
+
+def user_form(config: JSONDict) -> JSONDict | None:
+    """A user automation in our form when it fits it (read-only), else None."""
+    rule = from_automation({**config, "id": automation_id("user")})
+    return None if rule is None else {**rule.form, "rule_id": None}
 
 
 def _state(state: JSONDict | None) -> str | None:

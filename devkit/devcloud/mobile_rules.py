@@ -88,7 +88,10 @@ def describe_rule(entry: JSONDict) -> str:
     )
     flag = "on " if entry.get("enabled") else "off"
     extra = "" if entry.get("editable", True) else " (changed in HA: read-only)"
-    return f"{entry.get('rule_id'):<20} {flag} {entry.get('alias')!s:<32} {when} -> {what}{extra}"
+    if entry.get("read_only"):
+        extra = " (the home's own: read-only)"
+    name = entry.get("rule_id") or entry.get("entity_id")
+    return f"{name!s:<20} {flag} {entry.get('alias')!s:<32} {when} -> {what}{extra}"
 
 
 def format_rules(rules: list[JSONDict], kind: str) -> str:

@@ -2,7 +2,8 @@
 
 Added to the page (page.py) before `</body>`: a list of the home's cloud rules as the
 home last synced them (`tr[data-rule-id]`, with `button.edit`, `button.switch`,
-`button.delete` and the last refusal in `.refusal`), and a form (`form#rule-form`) that
+`button.delete` and the last refusal in `.refusal`; the user's own automations, when the
+bridge exposes them, without buttons), and a form (`form#rule-form`) that
 creates or updates a schedule (a time, weekdays) or an interaction (an entity's state)
 with one action. `#rule-result` shows the last rule command's result with its reason.
 The style below makes the whole page fit 390 px wide without sideways scrolling, with
@@ -135,9 +136,10 @@ function summary(rule) {
 }
 
 function row(entry, refusal) {
-  const id = entry.rule_id;
+  const id = entry.rule_id || entry.entity_id;
   const buttons = node("td", {class: "controls"});
-  if (entry.editable) {
+  if (entry.read_only) buttons.append("the home's own (read-only)");
+  else if (entry.editable) {
     const editButton = node("button", {class: "edit", type: "button"}, "Edit");
     editButton.onclick = () => edit(entry);
     buttons.append(editButton);
@@ -147,7 +149,7 @@ function row(entry, refusal) {
   toggle.onclick = () => send({op: entry.enabled ? "disable" : "enable", rule_id: id});
   const remove = node("button", {class: "delete", type: "button"}, "Delete");
   remove.onclick = () => send({op: "delete", rule_id: id});
-  buttons.append(toggle, remove);
+  if (!entry.read_only) buttons.append(toggle, remove);
   return node("tr", {"data-rule-id": id, "data-enabled": String(entry.enabled)},
     node("td", {class: "name"}, entry.alias || id),
     node("td", {class: "state"}, entry.enabled ? "on" : "off"),

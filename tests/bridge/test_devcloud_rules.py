@@ -201,6 +201,17 @@ def test_mobile_cli_builds_the_rule_commands() -> None:
     assert "07:00:00 -> cover.open_cover cover.shade" in text
     assert "(changed in HA: read-only)" in text
     assert format_rules([SAVED], "interaction") == "(no cloud interactions)"
+    user = {
+        "rule_id": None,
+        "owner": "user",
+        "read_only": True,
+        "alias": "Mine",
+        "entity_id": "automation.mine",
+        "enabled": True,
+        "rule": None,
+    }
+    assert "automation.mine      on  Mine" in format_rules([user], "schedule")
+    assert "(the home's own: read-only)" in format_rules([user], "schedule")
 
 
 def test_the_demo_rules_are_valid_rules() -> None:

@@ -250,3 +250,46 @@ async def test_rest_adapter_speaks_ha_s_editor_api_and_refuses_other_ids() -> No
     assert all(line.endswith("Bearer tok") for line in seen)
     assert json.dumps(stored) == "{}"
     await asyncio.sleep(0)
+
+
+async def test_user_automations_are_listed_read_only_only_when_exposed(
+    home: HomeWithAutomations,
+) -> None:
+    sent: list[list[dict[str, Any]]] = []
+
+    async def sink(rules: list[dict[str, Any]]) -> None:
+        sent.append(rules)
+
+    user = {
+        "id": "mine",
+        "alias": "My evening lights",
+        "triggers": [{"trigger": "sun", "event": "sunset"}],
+        "actions": [{"action": "light.turn_on", "target": {"entity_id": "light.x"}}],
+    }
+    odd = {"id": "odd", "alias": "Odd", "triggers": [{"trigger": "event", "event_type": "x"}]}
+    configs = {"automation.mine": user, "automation.odd": odd}
+    for entity_id, config in configs.items():
+        home.states[entity_id] = {
+            "entity_id": entity_id,
+            "state": "on",
+            "attributes": {"id": config["id"]},
+        }
+
+    async def read(entity_id: str) -> dict[str, Any] | None:
+        return configs.get(entity_id)
+
+    hidden = RuleHandler(home, home, sink, settle_timeout=1.0)
+    hidden.on_state("automation.mine", home.states["automation.mine"])
+    assert hidden._sync_task is None  # a user automation changing: nothing to send
+    await hidden.sync_now()
+    assert sent[-1] == []
+    shown = RuleHandler(home, home, sink, settle_timeout=1.0, user_rules=read)
+    await shown.sync_now()
+    mine, other = sent[-1]
+    assert (mine["owner"], mine["read_only"], mine["alias"]) == ("user", True, "My evening lights")
+    assert mine["rule"]["trigger"] == {"type": "sun", "event": "sunset", "offset": 0}
+    assert mine["rule"]["rule_id"] is None
+    assert (other["alias"], other["rule"]) == ("Odd", None)
+    shown.on_state("automation.mine", home.states["automation.mine"])
+    assert shown._sync_task is not None
+    await shown.stop()

@@ -21,7 +21,7 @@ from cloud_bridge.protocol.rule_packets import rule_packet
 from devkit.devstack.stack import Stack
 from tests.e2e.conftest import LIGHT, USER_ALIAS, command_until_final, devcloud
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 SHADE = "cover.bedroom_shade"
 FINAL = {"succeeded", "failed", "rejected", "expired", "duplicate"}
@@ -314,3 +314,42 @@ async def test_the_mobile_cli_manages_schedules_and_rules(stack: Stack, motion: 
     )
     assert code == 1
     assert f'rejected (conflicts with "{USER_ALIAS}" on {LIGHT}' in out
+
+
+async def _restart_bridge(stack: Stack, **options: Any) -> None:
+    assert stack.bridge is not None
+    await stack.bridge.stop()
+    stack.config.bridge_options.update(options)
+    await stack.start_bridge()
+
+
+async def test_user_automations_reach_the_cloud_only_when_exposed_and_read_only(
+    stack: Stack, motion: str
+) -> None:
+    """Off (the default) the cloud's list never holds the user's automation; with the
+    bridge option on it does, read-only, and a command cannot touch it."""
+    created = await rule_command(stack, {"op": "create", "rule": schedule("own_e2e", "01:00")})
+    assert created["status"] == "succeeded", created
+    rules = await _wait(lambda: cloud_rules(stack), "the rules record")
+    assert all(r.get("owner") != "user" for r in rules.values())
+    await _restart_bridge(stack, expose_user_rules=True)
+    try:
+
+        async def user_listed() -> dict[str, Any] | None:
+            _, listed = await devcloud(stack, "GET", f"/api/homes/{stack.config.contract_id}/rules")
+            found = [r for r in listed["rules"] if r.get("owner") == "user"]
+            return found[0] if found else None
+
+        user = await _wait(user_listed, "the user's automation in the cloud's list")
+        assert (user["alias"], user["read_only"]) == (USER_ALIAS, True)
+        assert user["rule"]["actions"] == [
+            {"service": "light.turn_off", "entity_id": LIGHT, "data": {}}
+        ]
+        refused = await rule_command(stack, {"op": "delete", "rule_id": "user_hall_off"})
+        assert refused["status"] == "failed"
+        assert refused["reason"] == "no cloud rule user_hall_off"
+    finally:
+        await _restart_bridge(stack, expose_user_rules=False)
+    assert (await rule_command(stack, {"op": "delete", "rule_id": "own_e2e"}))["status"] == (
+        "succeeded"
+    )
