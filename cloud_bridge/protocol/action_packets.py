@@ -44,8 +44,25 @@ class CommandError(ValueError):
         self.command_id = command_id
 
 
+class Expiring:
+    """The time-to-live of a command with `iat` and `ttl` (a mixin of the command types)."""
+
+    __slots__ = ()
+    iat: float
+    ttl: float
+
+    @property
+    def expires_at(self) -> float:
+        """The epoch second after which the command must not run."""
+        return self.iat + self.ttl
+
+    def is_expired(self, now: float, skew: float = 0.0) -> bool:
+        """True when `now` is past the expiry (with `skew` seconds of tolerance)."""
+        return now > self.expires_at + skew
+
+
 @dataclass(frozen=True, slots=True)
-class Command:
+class Command(Expiring):
     """A validated command from the cloud UI or the mobile app."""
 
     id: str
@@ -66,15 +83,6 @@ class Command:
     def service_name(self) -> str:
         """The service without its domain (`turn_on`)."""
         return self.service.split(".", 1)[1]
-
-    @property
-    def expires_at(self) -> float:
-        """The epoch second after which the command must not run."""
-        return self.iat + self.ttl
-
-    def is_expired(self, now: float, skew: float = 0.0) -> bool:
-        """True when `now` is past the expiry (with `skew` seconds of tolerance)."""
-        return now > self.expires_at + skew
 
     def check_exposure(self, exposed: Collection[str]) -> ExposureDecision:
         """Whether the exposure list lets this command run (exposure.decide)."""

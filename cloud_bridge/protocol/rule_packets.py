@@ -20,6 +20,7 @@ from typing import Any
 from cloud_bridge.protocol.action_packets import (
     DEFAULT_MAX_TTL,
     CommandError,
+    Expiring,
     load_packet,
     parse_envelope,
 )
@@ -46,7 +47,7 @@ WITH_RULE = frozenset({RuleOp.CREATE, RuleOp.UPDATE})
 
 
 @dataclass(frozen=True, slots=True)
-class RuleCommand:
+class RuleCommand(Expiring):
     """A validated rule command; `rule` for create/update, `rule_id` for all but list."""
 
     id: str
@@ -58,15 +59,6 @@ class RuleCommand:
     rule_id: str | None = None
     rule: Rule | None = None
     force: bool = False
-
-    @property
-    def expires_at(self) -> float:
-        """The epoch second after which the command must not run."""
-        return self.iat + self.ttl
-
-    def is_expired(self, now: float, skew: float = 0.0) -> bool:
-        """True when `now` is past the expiry (with `skew` seconds of tolerance)."""
-        return now > self.expires_at + skew
 
     def check_exposure(self, exposed: Collection[str]) -> ExposureDecision:
         """Every entity of the rule on the exposure list, every service of its target."""

@@ -317,10 +317,7 @@ class DevCloud:
         ttl: float = 30.0,
     ) -> str:
         """Publish a command to `inx/<cid>/action` (QoS 1); returns its id."""
-        if origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
-        if await self.store.run(Store.contract, cid) is None:
-            raise KeyError(cid)
+        await self._check_sender(cid, origin)
         packet = action_packet(
             command_id=f"cmd-{secrets.token_hex(8)}",
             contract_id=cid,
@@ -345,10 +342,7 @@ class DevCloud:
         ttl: float = 30.0,
     ) -> str:
         """Publish a rule command (list, create, update, delete, enable, disable)."""
-        if origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
-        if await self.store.run(Store.contract, cid) is None:
-            raise KeyError(cid)
+        await self._check_sender(cid, origin)
         packet = rule_packet(
             command_id=f"rule-{secrets.token_hex(8)}",
             contract_id=cid,
@@ -368,6 +362,13 @@ class DevCloud:
             "data": {"rule": rule, "force": force},
         }
         return await self._publish(cid, packet, stored)
+
+    async def _check_sender(self, cid: str, origin: str) -> None:
+        """A known home and a known origin, or ValueError / KeyError (the HTTP API's 400/404)."""
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+        if await self.store.run(Store.contract, cid) is None:
+            raise KeyError(cid)
 
     async def _publish(self, cid: str, packet: JSONDict, stored: JSONDict) -> str:
         """Keep the command (as `stored`), publish `packet` at QoS 1, tell the listeners."""

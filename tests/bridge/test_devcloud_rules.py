@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 import json
 import time
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from cloud_bridge.protocol.action_packets import CommandStatus, result_packet
@@ -21,16 +19,14 @@ from cloud_bridge.protocol.rule_packets import parse_rule_command
 from cloud_bridge.protocol.rules import parse_rule
 from devkit.devcloud import DevCloud
 from devkit.devcloud.__main__ import build_parser
-from devkit.devcloud.http import build_app
 from devkit.devcloud.mobile_rules import format_rules, rule_body
 from devkit.devstack.demo_rules import add_demo_rules, demo_rules
-from tests.helpers.devcloud_fixtures import cloud, home
+from tests.helpers.devcloud_fixtures import cloud, home, url
 from tests.helpers.devcloud_home import Home
-from tests.helpers.mosquitto import free_port
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
 
-__all__ = ["broker", "cloud", "home", "observer"]
+__all__ = ["broker", "cloud", "home", "observer", "url"]
 
 RULE = {
     "rule_id": "wake",
@@ -48,16 +44,6 @@ SAVED = {
     "entity_id": "automation.wake_up",
     "enabled": True,
 }
-
-
-@pytest.fixture
-async def url(cloud: DevCloud) -> AsyncIterator[str]:
-    runner = web.AppRunner(build_app(cloud))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
 
 
 def _answer(home: Home, command_id: str, status: CommandStatus, **extra: Any) -> None:
