@@ -20,6 +20,7 @@ import yaml
 from cloud_bridge.protocol.rule_packets import rule_packet
 from devkit.devstack.stack import Stack
 from tests.e2e.conftest import LIGHT, USER_ALIAS, command_until_final, devcloud
+from tests.e2e.test_repairs_page import _issues
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -141,6 +142,10 @@ async def test_a_schedule_is_created_runs_is_listed_switched_updated_deleted(
     assert (missing["status"], missing["reason"]) == ("failed", "no cloud rule shade_e2e")
 
 
+async def _not(check: Any) -> bool:
+    return not await check()
+
+
 async def _absent(stack: Stack, rule_id: str) -> bool:
     return rule_id not in await cloud_rules(stack)
 
@@ -200,9 +205,19 @@ async def test_a_conflicting_interaction_is_refused_naming_the_user_s_automation
     forced = await rule_command(stack, body)
     assert forced["status"] == "succeeded", forced
     assert forced["findings"][0]["others"] == [USER_ALIAS]
+    assert stack.hass is not None
+
+    async def repair() -> bool:  # saved anyway: HA shows the conflict as a repair
+        texts = [json.dumps(i) for i in await _issues(stack.hass)]  # type: ignore[arg-type]
+        return any(
+            "interaction_conflict" in t and "Hall motion lights the kitchen" in t for t in texts
+        )
+
+    await _wait(repair, "the conflict's repair issue", timeout=60)
     assert (await rule_command(stack, {"op": "delete", "rule_id": "hall_e2e"}))["status"] == (
         "succeeded"
     )
+    await _wait(lambda: _not(repair), "the repair to go with the rule", timeout=60)
 
 
 async def test_a_rule_changed_in_ha_is_synced_back(stack: Stack, motion: str) -> None:
