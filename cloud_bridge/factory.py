@@ -124,6 +124,19 @@ def admission_rules(config: BridgeConfig) -> AdmissionRules:
     return AdmissionRules(config.contract_id, config.command_max_ttl, config.clock_skew)
 
 
+def rule_handler(
+    ha: HomeAssistantAPI,
+    sync: SyncEngine,
+    automations: AutomationConfigs | None,
+    user_rules: ConfigReader | None,
+) -> RuleHandler | None:
+    """The handler of rule commands, syncing in the structure lane; None without HA's
+    automation API (rule commands then fail saying so)."""
+    if automations is None:
+        return None
+    return RuleHandler(ha, automations, sync.queue_rules, user_rules=user_rules)
+
+
 def build_parts(
     config: BridgeConfig,
     *,
@@ -155,11 +168,7 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
-    rules = (
-        RuleHandler(ha, automations, sync.queue_rules, user_rules=user_rules)
-        if automations is not None
-        else None
-    )
+    rules = rule_handler(ha, sync, automations, user_rules)
     return BridgeParts(
         config=config,
         transport=transport,
