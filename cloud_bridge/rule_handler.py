@@ -99,12 +99,17 @@ class RuleHandler:
         self.settle_timeout = settle_timeout
         self._last_synced: list[JSONDict] | None = None
         self._sync_task: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()  # one change at a time: check, then save, then read
         self.syncs = 0
 
     async def run(self, command: RuleCommand) -> RuleOutcome:
         """Carry out an admitted rule command; HA errors become `failed` with the reason."""
         try:
-            outcome = await self._run(command)
+            if command.op is RuleOp.LIST:
+                outcome = await self._run(command)
+            else:
+                async with self._writing:  # the limit and the conflict check see the last save
+                    outcome = await self._run(command)
         except HAError as err:
             return RuleOutcome(CommandStatus.FAILED, str(err))
         if command.op is not RuleOp.LIST and outcome.status is CommandStatus.SUCCEEDED:

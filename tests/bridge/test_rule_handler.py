@@ -80,6 +80,7 @@ class HomeWithAutomations(FakeHomeAssistant):
     ) -> dict[str, Any] | None:
         await super().call_service(domain, service, data, target)
         if (domain, service) == ("inspextor", "check_rule"):
+            await asyncio.sleep(0.01)  # HA answers later: other commands run meanwhile
             if self.check_error:
                 raise self.check_error
             return {"context": {}, "response": {"findings": self.findings}}
@@ -293,3 +294,27 @@ async def test_user_automations_are_listed_read_only_only_when_exposed(
     shown.on_state("automation.mine", home.states["automation.mine"])
     assert shown._sync_task is not None
     await shown.stop()
+
+
+async def test_concurrent_creates_of_one_rule_save_it_once(home: HomeWithAutomations) -> None:
+    """Two copies of a create racing (two apps): one succeeds, the other hears it exists."""
+
+    async def sink(rules: list[dict[str, Any]]) -> None:
+        return None
+
+    handler = RuleHandler(home, home, sink, settle_timeout=1.0)
+    first, second = await asyncio.gather(
+        handler.run(command("create", rule=schedule())),
+        handler.run(
+            parse_rule_command(
+                rule_packet(
+                    command_id="r-other", contract_id="C", op="create", iat=0.0, rule=schedule()
+                )
+            )
+        ),
+    )
+    assert sorted([first.status, second.status]) == [
+        CommandStatus.REJECTED,
+        CommandStatus.SUCCEEDED,
+    ]
+    assert sum(call[:2] == ("inspextor", "check_rule") for call in home.calls) == 1
