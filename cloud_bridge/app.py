@@ -14,6 +14,7 @@ import aiohttp
 
 from cloud_bridge.config import BridgeConfig, ensure_api_token
 from cloud_bridge.factory import build_bridge
+from cloud_bridge.ha.automations import RestAutomationConfigs
 from cloud_bridge.ha.client import HAWebSocketClient
 from cloud_bridge.logsafe import key_secrets, setup_logging
 from cloud_bridge.transport.base import CloudTransport
@@ -138,8 +139,15 @@ async def run(config: BridgeConfig, stop: asyncio.Event | None = None) -> None:
         ha = HAWebSocketClient(session, config.ha_url, config.ha_token)
         identity = make_identity(config) if config.transport == "aws_iot" else None
         transport = identity.transport if identity is not None else make_transport(config)
+        automations = RestAutomationConfigs(session, config.ha_url, config.ha_token)
         bridge = build_bridge(
-            config, transport=transport, ha=ha, api_token=token, credentials=identity
+            config,
+            transport=transport,
+            ha=ha,
+            api_token=token,
+            credentials=identity,
+            automations=automations,
+            user_rules=ha.automation_config if config.expose_user_rules else None,
         )
         await bridge.start()
         _LOGGER.info(

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from cloud_bridge.error_state import Part
+from cloud_bridge.ha.base import HAError
 from cloud_bridge.local_api import LocalAPI
 from cloud_bridge.ping import PingError
 from cloud_bridge.protocol.packets import ActivationAction
@@ -86,7 +87,7 @@ class Bridge:
             await self.ping.load()
         await self.scope.load()
         self.transport.set_handlers(self._on_message, self.link.on_connection)
-        self.ha.set_handlers(self.scope.intake.on_state, self.scope.resync_on_connect)
+        self.ha.set_handlers(self._on_ha_state, self._ha_connected)
         self.sync.start()
         await self._start_store_channel()
         if self.api is not None:
@@ -142,6 +143,8 @@ class Bridge:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connect_task
         await self.commands.stop()
+        if self.parts.rules is not None:
+            await self.parts.rules.stop()
         await self.scope.stop()
         for task in list(self._tasks):
             task.cancel()
@@ -157,6 +160,24 @@ class Bridge:
         await self.store.close()
 
     # --- events ---------------------------------------------------------------------
+
+    def _on_ha_state(self, entity_id: str, state: dict[str, Any] | None) -> None:
+        self.scope.intake.on_state(entity_id, state)
+        if self.parts.rules is not None:
+            self.parts.rules.on_state(entity_id, state)
+
+    async def _ha_connected(self) -> None:
+        await self.scope.resync_on_connect()
+        if self.parts.rules is not None:
+            self._spawn(self._sync_rules(), "rules-sync")
+
+    async def _sync_rules(self) -> None:
+        """After a (re)connect to HA: the cloud rules as HA now holds them."""
+        assert self.parts.rules is not None
+        try:
+            await self.parts.rules.sync_now()
+        except (HAError, StorageError) as err:
+            _LOGGER.info("could not sync the cloud rules: %s", err)
 
     def _on_message(self, topic: str, payload: bytes) -> None:
         self.limiter.note_inbound(len(payload))

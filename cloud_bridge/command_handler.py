@@ -24,8 +24,10 @@ from cloud_bridge.protocol.admission import (
     read_command,
 )
 from cloud_bridge.protocol.packets import encode
+from cloud_bridge.protocol.rule_packets import RuleCommand
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
+from cloud_bridge.rule_handler import RuleHandler
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SendFunc
 from cloud_bridge.transport.base import TransportError
@@ -54,14 +56,16 @@ class CommandHandler:
         cover_timeout: float = 90.0,
         service_timeout: float = 10.0,
         clock: Clock = SYSTEM_CLOCK,
+        rules: RuleHandler | None = None,
     ) -> None:
         self.store = store
+        self.rules = rules
         self.ha = ha
         self.topics = topics
         self.contract_id = contract_id
         self.instance_id = instance_id
         self._send = send
-        self.rules = AdmissionRules(contract_id, max_ttl, clock_skew)
+        self.admission = AdmissionRules(contract_id, max_ttl, clock_skew)
         self.cover_timeout = cover_timeout
         self.service_timeout = service_timeout
         self.clock = clock
@@ -102,11 +106,11 @@ class CommandHandler:
         if command is not None:
             await self._run(command)
 
-    async def _admit(self, payload: bytes) -> Command | None:
+    async def _admit(self, payload: bytes) -> Command | RuleCommand | None:
         """Do the I/O `admit` asks for until it admits the command (returned) or ends it."""
-        facts = read_command(payload, self.rules, now=self.clock())
+        facts = read_command(payload, self.admission, now=self.clock())
         while True:
-            decision = admit(facts, self.rules)
+            decision = admit(facts, self.admission)
             step = decision.step
             if step is Step.RUN:
                 return facts.command
@@ -143,8 +147,11 @@ class CommandHandler:
             _LOGGER.warning("rejected command %s: %s", command_id, decision.reason)
         await self._result(command_id, decision.status, decision.reason)
 
-    async def _run(self, command: Command) -> None:
+    async def _run(self, command: Command | RuleCommand) -> None:
         """Call Home Assistant for an admitted command and report how it went."""
+        if isinstance(command, RuleCommand):
+            await self._run_rule(command)
+            return
         if reason := await self._not_runnable(command.entity_id):
             self._count("failed")
             await self._result(command.id, CommandStatus.FAILED, reason, None)
@@ -168,6 +175,18 @@ class CommandHandler:
         self._count("succeeded")
         state = await self._observe(command.entity_id)
         await self._result(command.id, CommandStatus.SUCCEEDED, None, state)
+
+    async def _run_rule(self, command: RuleCommand) -> None:
+        """Carry out a rule command (rule_handler.py); its result carries the rule."""
+        if self.rules is None:
+            self._count("failed")
+            await self._result(command.id, CommandStatus.FAILED, "rules are not available here")
+            return
+        outcome = await self.rules.run(command)
+        self._count(outcome.status.value)
+        if outcome.status is CommandStatus.REJECTED:
+            _LOGGER.warning("rejected rule command %s: %s", command.id, outcome.reason)
+        await self._result(command.id, outcome.status, outcome.reason, extra=outcome.extra())
 
     async def _not_runnable(self, entity_id: str) -> str | None:
         """Why HA would not run a call on this entity, or None.
@@ -221,6 +240,8 @@ class CommandHandler:
         status: CommandStatus,
         reason: str | None,
         state: dict[str, Any] | None = None,
+        *,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         packet = result_packet(
             command_id=command_id,
@@ -231,4 +252,4 @@ class CommandHandler:
             reason=reason,
             state=state,
         )
-        await self._send(self.topics.result, encode(packet), Priority.CONTROL)
+        await self._send(self.topics.result, encode({**packet, **(extra or {})}), Priority.CONTROL)

@@ -96,6 +96,7 @@ class BridgeConfig:
     store_poll_interval: int = 60
     store_status_interval: int = 300
     store_command_ttl: int = 86400
+    expose_user_rules: bool = False  # the user's own automations, read-only, to the cloud
     # not in the add-on schema (tuning, tests): defaults suit production
     activation_timeout: float = 10.0
     activation_attempts: int = 3
@@ -298,6 +299,7 @@ OPTIONS: dict[str, Converter] = {
     "store_poll_interval": _int_range(1, 86400),
     "store_status_interval": _int_range(0, 86400),
     "store_command_ttl": _int_range(60, 30 * 86400),
+    "expose_user_rules": _boolean,
     "activation_timeout": _float_range(0.05, 120),
     "activation_attempts": _int_range(1, 10),
     "max_publish_rate": _int_range(1, 100),

@@ -18,6 +18,7 @@ from cloud_bridge.cloud_link import CloudLink
 from cloud_bridge.command_handler import CommandHandler
 from cloud_bridge.config import BridgeConfig
 from cloud_bridge.error_state import ErrorState, Part
+from cloud_bridge.ha.automations import AutomationConfigs
 from cloud_bridge.ha.base import HomeAssistantAPI
 from cloud_bridge.ping import PingManager
 from cloud_bridge.protocol.admission import AdmissionRules
@@ -26,6 +27,7 @@ from cloud_bridge.protocol.packing import PackContext
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.publisher import Publisher
 from cloud_bridge.ratelimit import RateLimiter, SlidingWindow
+from cloud_bridge.rule_handler import ConfigReader, RuleHandler
 from cloud_bridge.scope_sync import SCOPE_REFRESH_DELAY, ScopeSync
 from cloud_bridge.status import StatusBuilder
 from cloud_bridge.storage import Store
@@ -62,6 +64,7 @@ class BridgeParts:
     status: StatusBuilder
     store_channel: StoreChannel | None = None  # command files on a folder or S3
     credentials: IdentityManager | None = None  # the device certificate (aws_iot)
+    rules: RuleHandler | None = None
 
 
 def instance_identity(config: BridgeConfig) -> InstanceIdentity:
@@ -84,6 +87,7 @@ def command_handler(  # noqa: PLR0917 - the shared pieces every command channel 
     topics: Topics,
     send: SendFunc,
     clock: Clock,
+    rules: RuleHandler | None = None,
 ) -> CommandHandler:
     """A command handler with the bridge's admission rules (a channel of commands)."""
     return CommandHandler(
@@ -97,6 +101,7 @@ def command_handler(  # noqa: PLR0917 - the shared pieces every command channel 
         clock_skew=config.clock_skew,
         cover_timeout=config.cover_timeout,
         clock=clock,
+        rules=rules,
     )
 
 
@@ -137,6 +142,19 @@ def _with_credentials(parts: BridgeParts, credentials: IdentityManager | None) -
     return parts
 
 
+def rule_handler(
+    ha: HomeAssistantAPI,
+    sync: SyncEngine,
+    automations: AutomationConfigs | None,
+    user_rules: ConfigReader | None,
+) -> RuleHandler | None:
+    """The handler of rule commands, syncing in the structure lane; None without HA's
+    automation API (rule commands then fail saying so)."""
+    if automations is None:
+        return None
+    return RuleHandler(ha, automations, sync.queue_rules, user_rules=user_rules)
+
+
 def build_parts(
     config: BridgeConfig,
     *,
@@ -146,8 +164,10 @@ def build_parts(
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
     credentials: IdentityManager | None = None,
+    automations: AutomationConfigs | None = None,
+    user_rules: ConfigReader | None = None,
 ) -> BridgeParts:
-    """Build and wire the parts (nothing starts here)."""
+    """Build and wire the parts (nothing starts here); rule commands need `automations`."""
     store = store or Store.in_data_dir(config.data_dir, config.low_capacity)
     errors = ErrorState(clock)
     topics = Topics.for_contract(config.contract_id, config.topic_prefix)
@@ -167,6 +187,7 @@ def build_parts(
         timeout=config.activation_timeout,
         clock=clock,
     )
+    rules = rule_handler(ha, sync, automations, user_rules)
     parts = BridgeParts(
         config=config,
         transport=transport,
@@ -190,10 +211,11 @@ def build_parts(
             clock=clock,
         ),
         ping=ping,
-        commands=command_handler(config, store, ha, topics, send, clock),
+        commands=command_handler(config, store, ha, topics, send, clock, rules),
         status=StatusBuilder(
             config, store=store, ha=ha, link=link, scope=scope, ping=ping, sync=sync, errors=errors
         ),
+        rules=rules,
     )
     return _with_credentials(parts, credentials)
 
@@ -230,6 +252,8 @@ def build_bridge(
     clock: Clock = SYSTEM_CLOCK,
     scope_refresh_delay: float = SCOPE_REFRESH_DELAY,
     credentials: IdentityManager | None = None,
+    automations: AutomationConfigs | None = None,
+    user_rules: ConfigReader | None = None,
 ) -> Bridge:
     """A bridge of freshly built parts, serving the local API unless `serve_api` is False."""
     parts = build_parts(
@@ -240,6 +264,8 @@ def build_bridge(
         clock=clock,
         scope_refresh_delay=scope_refresh_delay,
         credentials=credentials,
+        automations=automations,
+        user_rules=user_rules,
     )
     attach_store_channel(parts)
     return Bridge(parts, api_token=api_token, serve_api=serve_api)

@@ -19,6 +19,7 @@ from cloud_bridge.protocol.records import (
     Lane,
     Record,
     lane_for,
+    rules_record,
     state_record,
     structure_record,
 )
@@ -38,6 +39,7 @@ BATCH_LIMIT = {Lane.STRUCTURE: 1, Lane.HIGH: 2000, Lane.LOW: 2000}
 
 type SendFunc = Callable[[str, bytes, Priority], Awaitable[None]]
 type ErrorFunc = Callable[[str, str], None]
+RULES_KEY = "rules"  # the outbox key of the rules record (entity ids always have a dot)
 LOW_WRITE_CHUNK = 1000  # readings per outbox transaction (the watermark bounds its bytes)
 FLUSH_RETRY_FIRST = 1.0  # seconds before retrying an outbox write that failed; doubles
 FLUSH_RETRY_MAX = 30.0
@@ -151,6 +153,13 @@ class SyncEngine:
         """Queue a structure snapshot (replacing any unsent one)."""
         self._structure = structure_record(0, round(self._clock(), 3), areas, devices, entities)
         self._schedule_flush()
+
+    async def queue_rules(self, rules: list[dict[str, Any]]) -> None:
+        """Write the cloud rules to the structure lane now (a `rules` record, kept apart
+        from the snapshot: the newest of each is sent)."""
+        record = rules_record(0, round(self._clock(), 3), rules)
+        await self.store.enqueue(Lane.STRUCTURE, [(RULES_KEY, record)])
+        self._dirty[Lane.STRUCTURE].set()
 
     def _schedule_flush(self) -> None:
         if self._flush_task is None or self._flush_task.done():

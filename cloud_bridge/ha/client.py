@@ -158,6 +158,17 @@ class HAWebSocketClient:
         )
         return result
 
+    async def automation_config(self, entity_id: str) -> JSONDict | None:
+        """An automation entity's raw config (HA's `automation/config`), None if unknown."""
+        try:
+            result = await self._request({"type": "automation/config", "entity_id": entity_id})
+        except HAError as err:
+            if err.code == "not_found":
+                return None
+            raise
+        config = result.get("config") if isinstance(result, dict) else None
+        return config if isinstance(config, dict) else None
+
     async def ping(self, timeout: float = 10.0) -> None:
         """Round-trip HA's `ping` command."""
         await self._request({"type": "ping"}, timeout=timeout)

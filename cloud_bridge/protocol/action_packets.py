@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 import json
 import math
 import re
 from typing import Any
+
+from cloud_bridge.protocol.exposure import ExposureDecision, decide
 
 type JSONDict = dict[str, Any]
 
@@ -41,8 +44,25 @@ class CommandError(ValueError):
         self.command_id = command_id
 
 
+class Expiring:
+    """The time-to-live of a command with `iat` and `ttl` (a mixin of the command types)."""
+
+    __slots__ = ()
+    iat: float
+    ttl: float
+
+    @property
+    def expires_at(self) -> float:
+        """The epoch second after which the command must not run."""
+        return self.iat + self.ttl
+
+    def is_expired(self, now: float, skew: float = 0.0) -> bool:
+        """True when `now` is past the expiry (with `skew` seconds of tolerance)."""
+        return now > self.expires_at + skew
+
+
 @dataclass(frozen=True, slots=True)
-class Command:
+class Command(Expiring):
     """A validated command from the cloud UI or the mobile app."""
 
     id: str
@@ -64,14 +84,9 @@ class Command:
         """The service without its domain (`turn_on`)."""
         return self.service.split(".", 1)[1]
 
-    @property
-    def expires_at(self) -> float:
-        """The epoch second after which the command must not run."""
-        return self.iat + self.ttl
-
-    def is_expired(self, now: float, skew: float = 0.0) -> bool:
-        """True when `now` is past the expiry (with `skew` seconds of tolerance)."""
-        return now > self.expires_at + skew
+    def check_exposure(self, exposed: Collection[str]) -> ExposureDecision:
+        """Whether the exposure list lets this command run (exposure.decide)."""
+        return decide(self.service, self.entity_id, exposed)
 
 
 def _number(obj: JSONDict, key: str, cid: str | None) -> float:
@@ -127,8 +142,19 @@ def action_packet(
     }
 
 
-def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL) -> Command:
-    """Validate an action packet; raises CommandError (and nothing else) with the reason."""
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The fields every packet on `inx/<cid>/action` carries, validated."""
+
+    id: str
+    cid: str
+    iat: float
+    ttl: float
+    origin: str
+
+
+def load_packet(packet: bytes | str | object) -> JSONDict:
+    """The packet as a JSON object; raises CommandError (without an id) otherwise."""
     obj: object = packet
     if isinstance(packet, bytes | str):
         try:
@@ -137,12 +163,17 @@ def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL
             raise CommandError("payload is not valid JSON") from None
     if not isinstance(obj, dict):
         raise CommandError("payload must be a JSON object")
+    return obj
+
+
+def parse_envelope(obj: JSONDict, action: str, max_ttl: float = DEFAULT_MAX_TTL) -> Envelope:
+    """Validate the shared fields of an action packet whose `a` must be `action`."""
     raw_id = obj.get("id")
     cid = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_LENGTH else None
     if cid is None:
         raise CommandError(f"id must be a string of 1 to {MAX_ID_LENGTH} characters")
-    if obj.get("c") != "Command" or obj.get("a") != "call_service":
-        raise CommandError("c must be 'Command' and a 'call_service'", cid)
+    if obj.get("c") != "Command" or obj.get("a") != action:
+        raise CommandError(f"c must be 'Command' and a {action!r}", cid)
     contract = obj.get("cid")
     if not isinstance(contract, str) or not contract:
         raise CommandError("cid must be a non-empty string", cid)
@@ -155,6 +186,14 @@ def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL
     origin = obj.get("origin")
     if origin not in ORIGINS:
         raise CommandError(f"origin must be one of {', '.join(ORIGINS)}", cid)
+    return Envelope(cid, contract, iat, ttl, str(origin))
+
+
+def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL) -> Command:
+    """Validate an action packet; raises CommandError (and nothing else) with the reason."""
+    obj = load_packet(packet)
+    env = parse_envelope(obj, "call_service", max_ttl)
+    cid = env.id
     service = obj.get("service")
     if not isinstance(service, str) or not _SERVICE_RE.match(service):
         raise CommandError("service must look like domain.service", cid)
@@ -169,10 +208,10 @@ def parse_command(packet: bytes | str | object, max_ttl: float = DEFAULT_MAX_TTL
         raise CommandError(f"data must not name targets ({', '.join(bad)})", cid)
     return Command(
         id=cid,
-        cid=contract,
-        iat=iat,
-        ttl=ttl,
-        origin=str(origin),
+        cid=env.cid,
+        iat=env.iat,
+        ttl=env.ttl,
+        origin=env.origin,
         service=service,
         entity_id=entity_id,
         data=dict(data),

@@ -9,10 +9,11 @@ to the facts with `dataclasses.replace` (and a fresh `now`), and asks again:
     facts = read_command(payload, rules, now=clock())
     while (decision := admit(facts, rules)).step is not Step.RUN: ...
 
-The checks, in order: the contract, the packet (parse_command), exposure and forbidden
-services (exposure.decide), the time-to-live, an `iat` in the future, de-duplication by
-command id, and after `accepted` was sent a re-check of the TTL (a result held up by the
-rate limiter must never make a command run late). Every channel that takes commands
+The checks, in order: the contract, the packet (parse_command, or parse_rule_command for
+a rule command), exposure and forbidden services (the command's `check_exposure`), the
+time-to-live, an `iat` in the future, de-duplication by command id, and after `accepted`
+was sent a re-check of the TTL (a result held up by the rate limiter must never make a
+command run late). Every channel that takes commands
 (the MQTT action topic, a store channel) shares this one function.
 """
 
@@ -28,9 +29,12 @@ from cloud_bridge.protocol.action_packets import (
     Command,
     CommandError,
     CommandStatus,
+    load_packet,
     parse_command,
 )
-from cloud_bridge.protocol.exposure import decide
+from cloud_bridge.protocol.rule_packets import RuleCommand, is_rule_packet, parse_rule_command
+
+type AnyCommand = Command | RuleCommand
 
 # keep ids a little longer than they can be valid, so a late duplicate is still "duplicate"
 DEDUP_MARGIN = 60.0
@@ -50,7 +54,7 @@ class CommandFacts:
     """What is known about one command so far; `None` means "not asked yet"."""
 
     now: float
-    command: Command | None = None
+    command: AnyCommand | None = None
     error: CommandError | None = None
     peeked_cid: str | None = None  # the packet's `cid` when readable before validation
     exposed: Collection[str] | None = None  # the allow-list, once read
@@ -86,7 +90,12 @@ def read_command(payload: bytes, rules: AdmissionRules, *, now: float) -> Comman
     """The first facts about an action packet: its peeked contract and the parse result."""
     peeked = _peek_contract(payload)
     try:
-        command = parse_command(payload, rules.max_ttl)
+        obj = load_packet(payload)
+        command: AnyCommand = (
+            parse_rule_command(obj, rules.max_ttl)
+            if is_rule_packet(obj)
+            else parse_command(obj, rules.max_ttl)
+        )
     except CommandError as err:
         return CommandFacts(now=now, error=err, peeked_cid=peeked)
     return CommandFacts(now=now, command=command, peeked_cid=peeked)
@@ -111,8 +120,8 @@ def admit(facts: CommandFacts, rules: AdmissionRules) -> Decision:
     return _before_accepting(command, facts, rules)
 
 
-def _before_accepting(command: Command, facts: CommandFacts, rules: AdmissionRules) -> Decision:
-    exposure = decide(command.service, command.entity_id, facts.exposed or ())
+def _before_accepting(command: AnyCommand, facts: CommandFacts, rules: AdmissionRules) -> Decision:
+    exposure = command.check_exposure(facts.exposed or ())
     if not exposure.allowed:
         return _final(CommandStatus.REJECTED, exposure.reason)
     if command.is_expired(facts.now, rules.clock_skew):
@@ -130,14 +139,14 @@ def _before_accepting(command: Command, facts: CommandFacts, rules: AdmissionRul
     return Decision(Step.ACCEPT)
 
 
-def _recheck(command: Command, now: float, rules: AdmissionRules) -> Decision:
+def _recheck(command: AnyCommand, now: float, rules: AdmissionRules) -> Decision:
     if command.is_expired(now, rules.clock_skew):
         # the accepted result waited for the rate limiter past the TTL: never run late
         return _final(CommandStatus.EXPIRED, expired_reason(command, now))
     return Decision(Step.RUN)
 
 
-def expired_reason(command: Command, now: float) -> str:
+def expired_reason(command: AnyCommand, now: float) -> str:
     """Why an expired command was not run, with how late it is."""
     late = now - command.expires_at
     return f"expired {late:.1f} s ago (iat {command.iat:.1f} + ttl {command.ttl:g} s)"

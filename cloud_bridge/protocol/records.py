@@ -82,6 +82,11 @@ def structure_record(
     }
 
 
+def rules_record(seq: int, ts: float, rules: list[JSONDict]) -> Record:
+    """The cloud-owned rules as the home holds them (the cloud replaces its list)."""
+    return {"lane": Lane.STRUCTURE.value, "seq": seq, "ts": ts, "kind": "rules", "rules": rules}
+
+
 def state_record(
     lane: Lane, *, seq: int, ts: float, entity_id: str, state: str | None, attributes: JSONDict
 ) -> Record:
@@ -146,9 +151,14 @@ def validate_record(obj: object) -> Record:
         raise RecordError("ts must be a number")
     if lane is Lane.STRUCTURE and obj.get("kind") == "snapshot_ref":
         _validate_reference(obj)
+    elif lane is Lane.STRUCTURE and obj.get("kind") == "rules":
+        if not isinstance(obj.get("rules"), list):
+            raise RecordError("rules must be a list")
     elif lane is Lane.STRUCTURE:
         if obj.get("kind") != "snapshot":
-            raise RecordError("a structure record must have kind 'snapshot' or 'snapshot_ref'")
+            raise RecordError(
+                "a structure record must have kind 'snapshot', 'snapshot_ref' or 'rules'"
+            )
         for key in ("areas", "devices", "entities"):
             if not isinstance(obj.get(key), list):
                 raise RecordError(f"{key} must be a list")

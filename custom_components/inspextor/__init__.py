@@ -16,6 +16,7 @@ from homeassistant.helpers.typing import ConfigType
 from .const import DOMAIN
 from .entry_kinds import kind_of, require_kind
 from .interaction_monitor import async_setup_interactions
+from .rule_check import async_setup_rule_check
 from .services import async_setup_services
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -25,6 +26,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's services; start the interactions monitor and guard."""
     async_setup_services(hass)
     async_setup_interactions(hass)
+    async_setup_rule_check(hass)
     return True
 
 

@@ -29,6 +29,7 @@ from devkit.simulator.__main__ import parse_broker
 from .fleet_stack import fleet_stack
 from .http import build_app
 from .mobile import MobileClient, format_entities, format_store_result
+from .mobile_rules import KINDS, add_rule_parsers, format_rules, rule_body
 from .service import ContractSpec, DevCloud
 
 _LOGGER = logging.getLogger("devkit.devcloud")
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_send.add_argument("commands", nargs="+", help='e.g. "get_status()"')
     store_send.add_argument("--timeout", type=float, default=120.0)
     store_actions.add_parser("results", help="print the last result file")
+    add_rule_parsers(actions)
     return parser
 
 
@@ -153,6 +155,8 @@ async def mobile(args: argparse.Namespace) -> int:
         if args.action == "list":
             print(format_entities(await client.entities(cid)))
             return 0
+        if args.action in KINDS:
+            return await mobile_rule(client, cid, args)
         if not isinstance(args.data, dict):
             print("--data must be a JSON object", file=sys.stderr)
             return 2
@@ -230,6 +234,21 @@ async def fleet(args: argparse.Namespace) -> int:
         )
         await until_signalled()
     return 0
+
+
+async def mobile_rule(client: MobileClient, cid: str, args: argparse.Namespace) -> int:
+    """`rule ...` / `schedule ...`: list from the cloud's copy, or send and follow."""
+    if args.rule_op == "list":
+        print(format_rules((await client.rules(cid))["rules"], KINDS[args.action]))
+        return 0
+    try:
+        command = await client.send_rule(cid, rule_body(args))
+    except RuntimeError as err:
+        print(f"refused: {err}", file=sys.stderr)
+        return 1
+    print(f"command {command['id']} sent", flush=True)
+    final = await client.follow(command["id"], sys.stdout, 60.0)
+    return 0 if final["final"] and final["results"][-1]["status"] == "succeeded" else 1
 
 
 def main(argv: list[str] | None = None) -> int:

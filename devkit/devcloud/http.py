@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 import json
 from typing import Any
 
@@ -32,6 +33,8 @@ def build_app(cloud: DevCloud) -> web.Application:
             web.get("/api/commands/{id}", get_command),
             web.post("/api/homes/{cid}/store/commands", post_store_commands),
             web.get("/api/homes/{cid}/store/results", get_store_results),
+            web.get("/api/homes/{cid}/rules", get_rules),
+            web.post("/api/homes/{cid}/rules", post_rule),
             web.get("/api/events", events),
         ]
     )
@@ -66,33 +69,28 @@ def _bad(message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
-async def post_command(request: web.Request) -> web.Response:
-    """Send a command: {"service", "entity_id", "data"?, "origin"?, "ttl"?}."""
-    cloud = request.app[DEVCLOUD_KEY]
+async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body: Any = await request.json()
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise _bad("body must be JSON") from None
     if not isinstance(body, dict):
         raise _bad("body must be a JSON object")
-    service, entity_id = body.get("service"), body.get("entity_id")
-    data = body.get("data") or {}
+    return body
+
+
+def _ttl(body: dict[str, Any]) -> float:
     ttl = body.get("ttl", 30)
-    if not isinstance(service, str) or not isinstance(entity_id, str):
-        raise _bad("service and entity_id are required strings")
-    if not isinstance(data, dict):
-        raise _bad("data must be an object")
     if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not 0 < ttl <= 300:
         raise _bad("ttl must be a number of seconds in (0, 300]")
+    return float(ttl)
+
+
+async def _sent(request: web.Request, sending: Awaitable[str]) -> web.Response:
+    """The command `sending` publishes, as 202 with the command; errors as HTTP errors."""
+    cloud = request.app[DEVCLOUD_KEY]
     try:
-        command_id = await cloud.send_command(
-            request.match_info["cid"],
-            service,
-            entity_id,
-            data,
-            origin=str(body.get("origin", "cloud_ui")),
-            ttl=float(ttl),
-        )
+        command_id = await sending
     except KeyError:
         raise web.HTTPNotFound(text=json.dumps({"error": "unknown home"})) from None
     except ValueError as err:
@@ -144,6 +142,56 @@ async def get_store_results(request: web.Request) -> web.Response:
     if result is None:
         raise web.HTTPNotFound(text=json.dumps({"error": "no result yet"}))
     return web.json_response(result)
+
+
+async def post_rule(request: web.Request) -> web.Response:
+    """Send a rule command: {"op", "rule"?, "rule_id"?, "force"?, "origin"?, "ttl"?}.
+
+    The dev cloud passes the rule on as it is: the home validates it and says why not."""
+    body = await _body(request)
+    op, rule, rule_id = body.get("op"), body.get("rule"), body.get("rule_id")
+    if not isinstance(op, str):
+        raise _bad("op is a required string")
+    if rule is not None and not isinstance(rule, dict):
+        raise _bad("rule must be an object")
+    if rule_id is not None and not isinstance(rule_id, str):
+        raise _bad("rule_id must be a string")
+    sending = request.app[DEVCLOUD_KEY].send_rule(
+        request.match_info["cid"],
+        op,
+        rule=rule,
+        rule_id=rule_id,
+        force=body.get("force") is True,
+        origin=str(body.get("origin", "cloud_ui")),
+        ttl=_ttl(body),
+    )
+    return await _sent(request, sending)
+
+
+async def get_rules(request: web.Request) -> web.Response:
+    """The home's cloud rules as it last synced them, and the last refusal of each."""
+    return web.json_response(await request.app[DEVCLOUD_KEY].rules(request.match_info["cid"]))
+
+
+async def post_command(request: web.Request) -> web.Response:
+    """Send a command: {"service", "entity_id", "data"?, "origin"?, "ttl"?}."""
+    cloud = request.app[DEVCLOUD_KEY]
+    body = await _body(request)
+    service, entity_id = body.get("service"), body.get("entity_id")
+    data = body.get("data") or {}
+    if not isinstance(service, str) or not isinstance(entity_id, str):
+        raise _bad("service and entity_id are required strings")
+    if not isinstance(data, dict):
+        raise _bad("data must be an object")
+    sending = cloud.send_command(
+        request.match_info["cid"],
+        service,
+        entity_id,
+        data,
+        origin=str(body.get("origin", "cloud_ui")),
+        ttl=_ttl(body),
+    )
+    return await _sent(request, sending)
 
 
 async def get_command(request: web.Request) -> web.Response:

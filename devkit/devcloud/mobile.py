@@ -49,6 +49,19 @@ class MobileClient:
             result: JSONDict = await resp.json()
             return result
 
+    async def send_rule(self, cid: str, body: JSONDict) -> JSONDict:
+        """Send a rule command (interactions, schedules); returns the command as stored."""
+        async with self._session.post(f"{self._url}/api/homes/{cid}/rules", json=body) as resp:
+            if resp.status >= 400:
+                raise RuntimeError(f"{resp.status}: {await resp.text()}")
+            result: JSONDict = await resp.json()
+            return result
+
+    async def rules(self, cid: str) -> JSONDict:
+        """The home's cloud rules as last synced, with the last refusal of each."""
+        result: JSONDict = await self._get(f"/api/homes/{cid}/rules")
+        return result
+
     async def store_send(self, cid: str, commands: list[str]) -> JSONDict:
         """Put a command file in the home's store (the cloud nudges the home)."""
         body = {"commands": commands}

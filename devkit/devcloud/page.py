@@ -2,8 +2,11 @@
 
 Rows carry `data-entity-id`; a light's switch is `button.toggle`, a shade has
 `button.open`, `button.close` and `input.position` (a range slider). The page refreshes
-from `/api/events` (Server-Sent Events) without a reload.
+from `/api/events` (Server-Sent Events) without a reload. Interactions, schedules and
+the phone-size layout are in page_rules.py.
 """
+
+from .page_rules import RULES_PAGE
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -196,3 +199,5 @@ loadHomes().then(refreshStore);
 </body>
 </html>
 """
+
+PAGE = PAGE.replace("</body>", RULES_PAGE + "</body>")

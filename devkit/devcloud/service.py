@@ -35,6 +35,7 @@ from cloud_bridge.protocol.packets import (
     ping_reply,
 )
 from cloud_bridge.protocol.packing import unzip_records
+from cloud_bridge.protocol.rule_packets import rule_packet
 from cloud_bridge.protocol.topics import DEFAULT_PREFIX, Topics, contract_of
 from cloud_bridge.store_channel.backend import ObjectStore
 from cloud_bridge.store_channel.nudge import nudge_packet
@@ -333,11 +334,7 @@ class DevCloud:
         ttl: float = 30.0,
     ) -> str:
         """Publish a command to `inx/<cid>/action` (QoS 1); returns its id."""
-        if origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
-        if await self.store.run(Store.contract, cid) is None:
-            raise KeyError(cid)
-        topics = Topics.for_contract(cid, self.prefix)
+        await self._check_sender(cid, origin)
         packet = action_packet(
             command_id=f"cmd-{secrets.token_hex(8)}",
             contract_id=cid,
@@ -348,10 +345,59 @@ class DevCloud:
             ttl=ttl,
             origin=origin,
         )
-        await self.store.run(Store.add_command, packet)
+        return await self._publish(cid, packet, packet)
+
+    async def send_rule(
+        self,
+        cid: str,
+        op: str,
+        *,
+        rule: JSONDict | None = None,
+        rule_id: str | None = None,
+        force: bool = False,
+        origin: str = "cloud_ui",
+        ttl: float = 30.0,
+    ) -> str:
+        """Publish a rule command (list, create, update, delete, enable, disable)."""
+        await self._check_sender(cid, origin)
+        packet = rule_packet(
+            command_id=f"rule-{secrets.token_hex(8)}",
+            contract_id=cid,
+            op=op,
+            iat=time.time(),
+            rule=rule,
+            rule_id=rule_id,
+            force=force,
+            ttl=ttl,
+            origin=origin,
+        )
+        named = rule.get("rule_id") if isinstance(rule, dict) else rule_id
+        stored = {
+            **packet,
+            "service": f"rule.{op}",
+            "target": {"entity_id": named if isinstance(named, str) else ""},
+            "data": {"rule": rule, "force": force},
+        }
+        return await self._publish(cid, packet, stored)
+
+    async def _check_sender(self, cid: str, origin: str) -> None:
+        """A known home and a known origin, or ValueError / KeyError (the HTTP API's 400/404)."""
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}")
+        if await self.store.run(Store.contract, cid) is None:
+            raise KeyError(cid)
+
+    async def _publish(self, cid: str, packet: JSONDict, stored: JSONDict) -> str:
+        """Keep the command (as `stored`), publish `packet` at QoS 1, tell the listeners."""
+        topics = Topics.for_contract(cid, self.prefix)
+        await self.store.run(Store.add_command, stored)
         await self.client.publish_acked(topics.action, encode(packet), 1)
-        self._emit({"type": "command", "contract_id": cid, "command": packet})
+        self._emit({"type": "command", "contract_id": cid, "command": stored})
         return str(packet["id"])
+
+    async def rules(self, cid: str) -> JSONDict:
+        """The home's cloud rules as last synced, with the last refusal of each."""
+        return await self.store.run(Store.rules, cid)
 
     async def command(self, command_id: str) -> JSONDict | None:
         """A command with its results."""

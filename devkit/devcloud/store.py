@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from cloud_bridge.protocol.packing import merge_structure_chunks
+from devkit.devcloud import rule_store
 
 type JSONDict = dict[str, Any]
 
@@ -116,6 +117,7 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(rule_store.SCHEMA)
         self._verified: dict[tuple[str, str], bytes] = {}
 
     def close(self) -> None:
@@ -248,7 +250,9 @@ class Store:
         lane, seq, ts = str(record["lane"]), int(record["seq"]), float(record["ts"])
         if self._seen(instance_id, lane, seq):
             return False
-        if lane == "structure":
+        if lane == "structure" and record.get("kind") == "rules":
+            rule_store.apply_rules_record(self._db, contract_id, record)
+        elif lane == "structure":
             snapshot = self._complete_snapshot(contract_id, record)
             if snapshot is None:
                 return False  # more chunks to come
@@ -341,6 +345,10 @@ class Store:
             "entities": describe_entities(areas, devices, registry, states),
         }
 
+    def rules(self, contract_id: str) -> JSONDict:
+        """The home's cloud rules as last synced, with the last refusal of each."""
+        return rule_store.rules_of(self._db, contract_id)
+
     def history(self, contract_id: str, entity_id: str, limit: int = 100) -> list[JSONDict]:
         """Sensor readings of one entity, newest first."""
         rows = self._db.execute(
@@ -370,11 +378,11 @@ class Store:
 
     def add_result(self, result: JSONDict) -> bool:
         """Keep a result of a known command; False when the command is unknown."""
-        known = self._db.execute("SELECT 1 FROM commands WHERE id = ?", (result["id"],)).fetchone()
+        known = self._db.execute("SELECT * FROM commands WHERE id = ?", (result["id"],)).fetchone()
         if known is None:
             return False
         state = result.get("state")
-        self._db.execute(
+        cursor = self._db.execute(
             "INSERT INTO command_results (command_id, status, reason, state, ts, received)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -386,6 +394,8 @@ class Store:
                 time.time(),
             ),
         )
+        rule_store.keep_extra(self._db, cursor.lastrowid, result)
+        rule_store.note_refusal(self._db, known, result)
         return True
 
     def command(self, command_id: str) -> JSONDict | None:
@@ -400,6 +410,7 @@ class Store:
                 "state": json.loads(r["state"]) if r["state"] else None,
                 "ts": r["ts"],
                 "received": r["received"],
+                **rule_store.extra_of(self._db, r["id"]),
             }
             for r in self._db.execute(
                 "SELECT * FROM command_results WHERE command_id = ? ORDER BY id", (command_id,)

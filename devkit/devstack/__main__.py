@@ -10,6 +10,7 @@ from pathlib import Path
 import signal
 import sys
 
+from devkit.devstack.demo_rules import add_demo_rules
 from devkit.devstack.hass import HassError
 from devkit.devstack.stack import Stack, StackConfig, StackError
 
@@ -49,6 +50,7 @@ async def demo(workdir: Path) -> int:
         await stack.start()
         exposed = await expose_controllables(stack)
         status, result = await stack.bridge_api("POST", "/api/activate")
+        rules = await add_demo_rules(stack.devcloud_url, stack.config.contract_id)
         assert stack.hass is not None
         assert stack.hass.credentials is not None
         creds = stack.hass.credentials
@@ -63,6 +65,9 @@ async def demo(workdir: Path) -> int:
             "                  (chosen in HA: the InspeXtor cloud bridge entry's options)\n"
             f"  things_sync     controller pi-garden on 127.0.0.2:{stack.config.things_port} "
             '(UDP, no broker), entry "Demo things_sync"\n'
+            f"  Cloud rules     {'; '.join(rules)}\n"
+            f"                  (.venv/bin/python -m devkit.devcloud mobile --url "
+            f"{stack.devcloud_url} schedule list)\n"
             f"  Mobile app      .venv/bin/python -m devkit.devcloud mobile "
             f"--url {stack.devcloud_url} list\n"
             f"  Store channel   .venv/bin/python -m devkit.devcloud mobile "

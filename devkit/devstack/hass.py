@@ -54,6 +54,10 @@ person:
 history:
 logbook:
 search:
+# Cloud rules are saved by the bridge through HA's automation editor API into
+# automations.yaml; the user's hand-written automations live apart, in their own file.
+automation: !include automations.yaml
+automation user: !include user_automations.yaml
 logger:
   default: warning
   logs:
@@ -91,6 +95,9 @@ def section_defaults(data_schema: list[dict[str, Any]]) -> dict[str, Any]:
                 values[sub["name"]] = first["value"] if isinstance(first, dict) else first
         filled[field["name"]] = values
     return filled
+
+
+AUTOMATION_FILES = ("automations.yaml", "user_automations.yaml")
 
 
 class HassError(RuntimeError):
@@ -137,6 +144,10 @@ class HassInstance:
         (self.config_dir / "configuration.yaml").write_text(
             _CONFIGURATION.format(port=self.port, log_level=self.log_level)
         )
+        for name in AUTOMATION_FILES:
+            automations = self.config_dir / name
+            if not automations.exists():
+                automations.write_text("[]\n")
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         link = components / "inspextor"
@@ -324,6 +335,23 @@ class HassInstance:
                     )
                 await asyncio.sleep(0.5)
         raise HassError(f"config entry {entry_id} is {state}, not loaded, after {timeout:.0f}s")
+
+    async def call_service(self, domain: str, service: str, data: dict[str, Any]) -> None:
+        """Call a service through the REST API, as a user's script would."""
+        await self.post_json(f"/api/services/{domain}/{service}", data)
+
+    async def post_json(self, path: str, body: dict[str, Any]) -> Any:
+        """POST to HA's REST API with the demo's token (as the UI's editors do)."""
+        assert self.credentials is not None
+        headers = {"Authorization": f"Bearer {self.credentials.token}"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.url}{path}", json=body, headers=headers) as resp,
+        ):
+            payload = await resp.json(content_type=None)
+            if resp.status >= 400:
+                raise HassError(f"POST {path} refused: HTTP {resp.status} {payload}")
+            return payload
 
     async def all_states(self) -> list[dict[str, Any]]:
         """Every state through the REST API."""

@@ -184,3 +184,20 @@ async def test_command_flood_stays_under_100_publishes_per_second(
         assert len(harness.ha.calls("light", "turn_on")) == count
     finally:
         counter.close()
+
+
+async def test_a_rule_command_without_the_rule_handler_fails_with_the_reason(
+    harness: BridgeHarness,
+) -> None:
+    """A bridge built without HA's automation API (`automations=None`) says so."""
+    from cloud_bridge.protocol.rule_packets import rule_packet
+
+    await harness.bridge.set_exposure(["light.kitchen"])
+    await harness.cloud.send_action(
+        rule_packet(command_id="r1", contract_id=CONTRACT, op="list", iat=time.time())
+    )
+    results = await final(harness, "r1")
+    assert [(r["status"], r["reason"]) for r in results] == [
+        ("accepted", None),
+        ("failed", "rules are not available here"),
+    ]

@@ -12,30 +12,18 @@ import sys
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from cloud_bridge.protocol.action_packets import CommandStatus, parse_command
 from cloud_bridge.protocol.records import Lane
 from devkit.devcloud import DevCloud
-from devkit.devcloud.http import build_app
-from tests.helpers.devcloud_fixtures import cloud, home
+from tests.helpers.devcloud_fixtures import cloud, home, url
 from tests.helpers.devcloud_home import KITCHEN_STRUCTURE, Home
 from tests.helpers.mosquitto import Broker, free_port
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
 
-__all__ = ["broker", "cloud", "home", "observer"]
-
-
-@pytest.fixture
-async def url(cloud: DevCloud) -> AsyncIterator[str]:
-    runner = web.AppRunner(build_app(cloud))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+__all__ = ["broker", "cloud", "home", "observer", "url"]
 
 
 @pytest.fixture

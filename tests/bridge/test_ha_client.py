@@ -438,3 +438,11 @@ async def test_reader_survives_junk_and_a_failing_handler(
     finally:
         done.set()
         await client.stop()
+
+
+async def test_automation_config_reads_one_automation(ha: FakeHA, connect: Factory) -> None:
+    """`automation/config` for an entity id; an unknown one is None, not an error."""
+    ha.automation_configs["automation.mine"] = {"id": "mine", "alias": "Mine"}
+    client, _ = await connect(ha.url, ha.token)
+    assert await client.automation_config("automation.mine") == {"id": "mine", "alias": "Mine"}
+    assert await client.automation_config("automation.other") is None

@@ -13,6 +13,7 @@ import aiohttp
 import paho.mqtt.client as mqtt
 import pytest
 import pytest_asyncio
+import yaml
 
 from devkit.devstack.stack import Stack, StackConfig
 from tests.helpers.mosquitto import mosquitto_path
@@ -149,3 +150,38 @@ async def cloud_entity(stack: Stack, entity_id: str) -> dict[str, Any] | None:
 def payload_value(payload: bytes) -> Any:
     """The `value` of a device status payload."""
     return json.loads(payload).get("value")
+
+
+LIGHT = "light.kitchen_light"
+USER_ALIAS = "Hall motion switches the kitchen light off"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def motion(stack: Stack) -> AsyncIterator[str]:
+    """The hall motion sensor, exposed for the test; a user automation on it in its own
+    file, whose bytes must not change."""
+    assert stack.hass is not None
+    motion = next(
+        s["entity_id"]
+        for s in await stack.hass.all_states()
+        if s["entity_id"].startswith("binary_sensor.hall_motion")
+    )
+    user_file = stack.hass.config_dir / "user_automations.yaml"
+    user_file.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "id": "user_hall_off",
+                    "alias": USER_ALIAS,
+                    "triggers": [{"trigger": "state", "entity_id": motion, "to": "on"}],
+                    "actions": [{"action": "light.turn_off", "target": {"entity_id": LIGHT}}],
+                }
+            ]
+        )
+    )
+    await stack.hass.call_service("automation", "reload", {})
+    await stack.set_exposure([*EXPOSED, motion])
+    before = user_file.read_bytes()
+    yield motion
+    assert user_file.read_bytes() == before  # the user's automations, byte for byte
+    await stack.set_exposure(EXPOSED)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aiohttp import web
 import pytest
 
 from devkit.devcloud import ContractSpec, DevCloud
+from devkit.devcloud.http import build_app
 from tests.helpers.devcloud_home import CONTRACT, INSTANCE, PASSWORD, Home
-from tests.helpers.mosquitto import Broker
+from tests.helpers.mosquitto import Broker, free_port
 from tests.helpers.sim_observer import Observer
 
 CONTRACTS = [
@@ -30,3 +32,14 @@ async def cloud(broker: Broker, tmp_path: Path) -> AsyncIterator[DevCloud]:
 @pytest.fixture
 def home(observer: Observer, cloud: DevCloud) -> Home:
     return Home(observer)
+
+
+@pytest.fixture
+async def url(cloud: DevCloud) -> AsyncIterator[str]:
+    """The dev cloud's HTTP API and page, served on a free port."""
+    runner = web.AppRunner(build_app(cloud))
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()

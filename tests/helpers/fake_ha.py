@@ -129,6 +129,7 @@ class FakeHA:
         self.areas: list[JSON] = []
         self.devices: list[JSON] = []
         self.entities: list[JSON] = []
+        self.automation_configs: dict[str, JSON] = {}  # `automation/config` by entity id
         self.service_calls: list[ServiceCall] = []
         self.auth_attempts = 0
         self.connections_accepted = 0
@@ -502,6 +503,12 @@ class FakeHA:
             result = self.devices
         elif msg_type == "config/entity_registry/list":
             result = self.entities
+        elif msg_type == "automation/config":
+            config = self.automation_configs.get(str(msg.get("entity_id")))
+            if config is None:
+                conn.send(_error(msg_id, "not_found", "Entity not found"), self)
+                return
+            result = {"config": config}
         elif msg_type == "call_service":
             call = ServiceCall(
                 domain=msg["domain"],

@@ -83,6 +83,10 @@ class Browser:
             lambda: self.script(script, *args), timeout, f"the page: {script}", 0.1
         )
 
+    async def set_size(self, width: int, height: int) -> None:
+        """Resize the window (a phone's 390 x 844, a desktop's 1200 x 900)."""
+        await self._call("POST", "/window/rect", {"width": width, "height": height})
+
     async def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport."""
         path.write_bytes(base64.b64decode(await self._call("GET", "/screenshot")))
