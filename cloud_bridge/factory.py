@@ -127,6 +127,21 @@ def sync_engine(  # noqa: PLR0917
     )
 
 
+def activation_manager(
+    config: BridgeConfig, store: Store, topics: Topics, send: SendFunc, clock: Clock
+) -> ActivationManager:
+    """Activation and deregistration with the options' timeout and attempts."""
+    return ActivationManager(
+        store,
+        topics,
+        instance_identity(config),
+        send,
+        timeout=config.activation_timeout,
+        attempts=config.activation_attempts,
+        clock=clock,
+    )
+
+
 def admission_rules(config: BridgeConfig) -> AdmissionRules:
     """The admission rules (protocol/admission.py) this bridge's options give."""
     return AdmissionRules(config.contract_id, config.command_max_ttl, config.clock_skew)
@@ -201,15 +216,7 @@ def build_parts(
         link=link,
         sync=sync,
         scope=scope,
-        activation=ActivationManager(
-            store,
-            topics,
-            instance_identity(config),
-            send,
-            timeout=config.activation_timeout,
-            attempts=config.activation_attempts,
-            clock=clock,
-        ),
+        activation=activation_manager(config, store, topics, send, clock),
         ping=ping,
         commands=command_handler(config, store, ha, topics, send, clock, rules),
         status=StatusBuilder(
