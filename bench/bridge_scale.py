@@ -1,5 +1,5 @@
 # ruff: noqa: RUF001 - the report prints multiplication, minus and division signs
-"""Benchmark 7: the bridge at the size of a large home (1,000 to 10,000 entities).
+"""Benchmark 10: the bridge at the size of a large home (1,000 to 10,000 entities).
 
 The bridge runs as its own process against a Home Assistant WebSocket server serving N
 entities (tests/helpers/fake_ha.py, HA's wire format), connected to a real Mosquitto
@@ -147,7 +147,7 @@ async def measure(workdir: Path, sizes: Sizes) -> list[Result]:
     broker = await _broker()
     try:
         for count in sizes.entities:
-            print(f"    7: {count:,} entities ...", flush=True)
+            print(f"    10: {count:,} entities ...", flush=True)
             result = Result(count)
             root = workdir / str(count)
             await _resync_and_memory(root, broker.port, count, sizes, result)
@@ -169,7 +169,7 @@ def _rows(r: Result) -> list[Row]:
     limit = MAX_PUBLISH_BYTES
     return [
         Row(
-            f"7a-{n}",
+            f"10a-{n}",
             f"resync: bridge start → cloud holds structure + {r.entities:,} states",
             r.resync_s,
             float("nan"),
@@ -179,7 +179,7 @@ def _rows(r: Result) -> list[Row]:
             1,
         ),
         Row(
-            f"7b-{n}",
+            f"10b-{n}",
             "structure snapshot bytes on the wire",
             r.cloud.structure_bytes / 1024,
             float("nan"),
@@ -189,7 +189,7 @@ def _rows(r: Result) -> list[Row]:
             0,
         ),
         Row(
-            f"7c-{n}",
+            f"10c-{n}",
             "structure snapshot parts",
             r.cloud.structure_parts,
             float("nan"),
@@ -199,7 +199,7 @@ def _rows(r: Result) -> list[Row]:
             0,
         ),
         Row(
-            f"7c'-{n}",
+            f"10c'-{n}",
             "largest sync publish",
             r.cloud.largest,
             float(limit),
@@ -209,7 +209,7 @@ def _rows(r: Result) -> list[Row]:
             0,
         ),
         Row(
-            f"7d-{n}",
+            f"10d-{n}",
             "bridge RSS idle: ours / naive forwarder",
             r.idle_mib,
             r.naive_idle_mib,
@@ -219,7 +219,7 @@ def _rows(r: Result) -> list[Row]:
             1,
         ),
         Row(
-            f"7e-{n}",
+            f"10e-{n}",
             "bridge RSS peak under 1,000 changes/s: ours / naive",
             r.peak_mib,
             r.naive_peak_mib,
@@ -229,7 +229,7 @@ def _rows(r: Result) -> list[Row]:
             1,
         ),
         Row(
-            f"7f-{n}",
+            f"10f-{n}",
             "outbox bytes per queued change (cloud unreachable)",
             r.outbox_b,
             float("nan"),
@@ -254,7 +254,7 @@ def chart_data(results: list[Result]) -> dict[str, Any]:
 
 
 async def run(workdir: Path, sizes: Sizes | None = None) -> tuple[Section, dict[str, Any]]:
-    """Benchmark 7's rows, notes and chart data."""
+    """Benchmark 10's rows, notes and chart data."""
     sizes = sizes or Sizes()
     results = await measure(workdir, sizes)
     method = [
@@ -267,16 +267,16 @@ async def run(workdir: Path, sizes: Sizes | None = None) -> tuple[Section, dict[
         f"changes/s for {sizes.flood_seconds:.0f} s; the naive forwarder under the same "
         "flood. Outbox: the cloud endpoint has no listener, the same flood for "
         f"{sizes.outbox_seconds:.0f} s, the database file's bytes ÷ queued rows after a "
-        "clean stop. The naive forwarder sends no snapshot and no resync, so 7a–7c have "
+        "clean stop. The naive forwarder sends no snapshot and no resync, so 10a–10c have "
         "no baseline.",
     ]
     gaps = [
-        f"7e-{size_label(r.entities)}: {r.peak_mib:.0f} MiB > {TARGET_MIB} MiB"
+        f"10e-{size_label(r.entities)}: {r.peak_mib:.0f} MiB > {TARGET_MIB} MiB"
         for r in results
         if r.peak_mib > TARGET_MIB
     ]
     return Section(
-        "7. The bridge at a large home's size",
+        "10. The bridge at a large home's size",
         [row for r in results for row in _rows(r)],
         method,
         gaps,
