@@ -9,6 +9,7 @@ from unittest.mock import patch
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     area_registry as ar,
+    device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
@@ -152,13 +153,20 @@ async def test_service_returns_findings(
 async def test_registry_change_reanalyses(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """An automation targets an area: once the light joins the area, the conflict shows."""
+    """An automation targets an area: once the light joins the area, the conflict shows.
+
+    The light joins through its device, as a user would: HA 2026 refuses an area of its
+    own for an entity that has no name of its own (the light takes its device's name).
+    """
     area = ar.async_get(hass).async_get_or_create("Hall")
     by_area = _automation("hall_area_off", "Hall area off", "light.turn_off", {"area_id": area.id})
     assert await async_setup_component(hass, AUTOMATION_DOMAIN, {AUTOMATION_DOMAIN: [ON, by_area]})
     await _settle(hass)
     assert _issues(hass, "interaction_conflict") == []
-    er.async_get(hass).async_update_entity(LIGHT, area_id=area.id)
+    light = er.async_get(hass).async_get(LIGHT)
+    assert light is not None
+    assert light.device_id is not None
+    dr.async_get(hass).async_update_device(light.device_id, area_id=area.id)
     await _settle(hass)
     assert len(_issues(hass, "interaction_conflict")) == 1
 
