@@ -146,9 +146,8 @@ class InspextorEntity(Entity):
         return attrs
 
     def _command(self, capability: str, value: Any) -> Coroutine[Any, Any, None]:
-        """The command to await. The thrash guard decides now, while the entity's context
-        is this service call's (a light gathers its commands: they start later)."""
-        guard = async_get_guard(self.hass)
+        """The command to await. It is taken now, while the entity's context is this
+        service call's (a light gathers its commands: they start later)."""
         command = GuardedCommand(
             entity_id=self.entity_id,
             name=self.spec.name,
@@ -158,10 +157,21 @@ class InspextorEntity(Entity):
             after=value,
             write_state=self._write_state_if_added,
         )
-        hold = bool(self.site.options.get(CONF_THRASH_HOLD, True))
-        if guard is not None and not guard.allow(command, hold=hold):
-            return asyncio.sleep(0)  # held: automations keep flipping this entity
-        return self.site.async_command(self.path, capability, value)
+        return self._guarded(command)
+
+    async def _guarded(self, command: GuardedCommand) -> None:
+        """Send the command unless the thrash guard holds the entity."""
+        guard = async_get_guard(self.hass)
+        if guard is not None:
+            if guard.unannounced(command.context):
+                # HA 2026 defers an event fired while another is dispatched: the
+                # automation_triggered of the run that sent this command arrives once
+                # this task yields. Yield once so the guard knows the automation.
+                await asyncio.sleep(0)
+            hold = bool(self.site.options.get(CONF_THRASH_HOLD, True))
+            if not guard.allow(command, hold=hold):
+                return  # held: automations keep flipping this entity
+        await self.site.async_command(self.path, command.capability, command.after)
 
     @callback
     def _write_state_if_added(self) -> None:

@@ -3,7 +3,8 @@
 Each state-flipping command (on↔off, open↔closed) whose context comes from an automation
 or script run is counted per entity; runs are mapped to automations by their
 `automation_triggered` and `script_started` events (HA passes the run's context to the
-service calls it makes). More than `flips` flips in `window` seconds is thrashing: one
+service calls it makes; HA 2026 dispatches those events only after the event that
+triggered the run, so an entity yields once before asking about an unknown context). More than `flips` flips in `window` seconds is thrashing: one
 warning, a repair issue naming the automations, an `inspextor_thrashing` event and, when
 holding is on, automation commands to the entity are dropped for `cooldown` seconds.
 Commands from a person (a context with a user: UI, app, voice, the cloud bridge) always
@@ -122,6 +123,10 @@ class ThrashGuard:
         if context is None or context.user_id is not None:
             return None
         return self._runs.get(context.id) or self._runs.get(context.parent_id or "")
+
+    def unannounced(self, context: Context | None) -> bool:
+        """A context without a user whose run the guard has not heard of (yet)."""
+        return context is not None and context.user_id is None and self.origin(context) is None
 
     def held_until(self, entity_id: str | None) -> datetime | None:
         """When the hold of the entity ends (None: not held)."""
