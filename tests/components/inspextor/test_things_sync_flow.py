@@ -18,7 +18,7 @@ from custom_components.inspextor.const import (
 from tests.helpers.things_sync import SimSite, layout, site_text, start_sim_site
 
 from .test_things_sync_core import SITE
-from .things_helpers import setup_things_site, wait_known
+from .things_helpers import free_udp_port, setup_things_site, wait_known
 
 CONTROLLERS = layout(1)
 
@@ -35,8 +35,11 @@ async def _menu(hass: HomeAssistant) -> str:
 
 
 async def test_site_file_errors_name_the_thing_then_the_entry_is_made(
-    hass: HomeAssistant,
+    hass: HomeAssistant, socket_enabled: None
 ) -> None:
+    """The entry made is set up: it listens on a free port (HA 2026's test harness fails a
+    test whose entry tries a socket it may not open, 2025.4's only logged it)."""
+    site = SITE.replace("port: 5005", f"port: {free_udp_port()}")
     flow = await _menu(hass)
     bad = SITE.replace(
         "owner: pi-alarm, type: bool, direction: input", "owner: pi-x, type: bool, direction: input"
@@ -56,15 +59,17 @@ async def test_site_file_errors_name_the_thing_then_the_entry_is_made(
     assert result["errors"] == {CONF_SITE_FILE: "invalid_site_file"}
     assert result["description_placeholders"]["where"] == "home_assistant"
     result = await hass.config_entries.flow.async_configure(
-        flow, {"name": "Home", CONF_SITE_FILE: SITE}
+        flow, {"name": "Home", CONF_SITE_FILE: site}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Home"
     assert result["data"] == {CONF_ENTRY_TYPE: ENTRY_TYPE_THINGS}
-    assert result["options"] == {CONF_SITE_FILE: SITE}
+    assert result["options"] == {CONF_SITE_FILE: site}
+    await hass.async_block_till_done()
+    assert result["result"].state is config_entries.ConfigEntryState.LOADED
     flow = await _menu(hass)
     result = await hass.config_entries.flow.async_configure(
-        flow, {"name": "Home", CONF_SITE_FILE: SITE}
+        flow, {"name": "Home", CONF_SITE_FILE: site}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
