@@ -4,9 +4,10 @@ Each state-flipping command (on↔off, open↔closed) whose context comes from a
 or script run is counted per entity; runs are mapped to automations by their
 `automation_triggered` and `script_started` events (HA passes the run's context to the
 service calls it makes; HA 2026 dispatches those events only after the event that
-triggered the run, so an entity yields once before asking about an unknown context). More than `flips` flips in `window` seconds is thrashing: one
-warning, a repair issue naming the automations, an `inspextor_thrashing` event and, when
-holding is on, automation commands to the entity are dropped for `cooldown` seconds.
+triggered the run, so an entity yields once before asking about an unknown context).
+More than `flips` flips in `window` seconds is thrashing: one warning, a repair issue
+naming the automations, an `inspextor_thrashing` event and, when holding is on,
+automation commands to the entity are dropped for `cooldown` seconds.
 Commands from a person (a context with a user: UI, app, voice, the cloud bridge) always
 pass. The hold ends by itself.
 """

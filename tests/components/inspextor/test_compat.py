@@ -208,11 +208,11 @@ def declared_members(cls: type) -> set[str]:
     names: set[str] = set()
     for klass in inspect.getmro(cls):
         if sys.version_info >= (3, 14):
-            import annotationlib  # noqa: PLC0415  # Python 3.14+ only
+            import annotationlib  # Python 3.14+ only
 
             names |= set(inspect.get_annotations(klass, format=annotationlib.Format.FORWARDREF))
         else:
-            names |= set(klass.__dict__.get("__annotations__", {}))
+            names |= set(inspect.get_annotations(klass))  # 2025.4: strings, never evaluated
     return names
 
 
