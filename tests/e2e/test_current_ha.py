@@ -17,6 +17,7 @@ import subprocess
 import aiohttp
 import pytest
 
+from devkit.devstack.demo_things import THINGS_TITLE
 from devkit.devstack.hass import HASS_ENV
 from devkit.devstack.stack import BRIDGE_TITLE, SITE_TITLE, Stack
 from tests.e2e.conftest import command_until_final, payload_value
@@ -52,13 +53,13 @@ async def test_runs_the_current_home_assistant(stack: Stack) -> None:
 
 
 async def test_config_flows_made_loaded_entries(stack: Stack) -> None:
-    """The site and the bridge entries, made through the config-flow API, are loaded."""
+    """The site, things_sync and bridge entries, made through the config-flow API, are
+    loaded (the devstack makes all three)."""
     assert stack.hass is not None
     entries = await stack.hass.config_entries("inspextor")
-    assert sorted((e["title"], e["state"]) for e in entries) == [
-        (SITE_TITLE, "loaded"),
-        (BRIDGE_TITLE, "loaded"),
-    ]
+    assert sorted((e["title"], e["state"]) for e in entries) == sorted(
+        [(SITE_TITLE, "loaded"), (THINGS_TITLE, "loaded"), (BRIDGE_TITLE, "loaded")]
+    )
 
 
 async def test_entities_have_the_ids_users_expect(stack: Stack) -> None:
