@@ -77,3 +77,26 @@ def test_offered_domains_are_the_bridges_controllable_ones() -> None:
     """The picker offers the domains the bridge syncs as controllable, none it refuses."""
     assert CONTROLLABLE_DOMAINS == BRIDGE_CONTROLLABLE
     assert not CONTROLLABLE_DOMAINS & FORBIDDEN_DOMAINS
+
+
+async def test_our_own_sensors_are_offered_for_rules_only(
+    hass: HomeAssistant, bridge: FakeBridge, entity_registry: er.EntityRegistry
+) -> None:
+    """A cloud rule's trigger must be exposed: InspeXtor's motion sensor is offered, marked
+    as usable by rules only; another integration's sensor is not."""
+    motion = entity_registry.async_get_or_create(
+        "binary_sensor", "inspextor", "inspextor:hall/1:motion", suggested_object_id="hall_motion"
+    )
+    hass.states.async_set(motion.entity_id, "off", {"friendly_name": "Hall motion"})
+    other = entity_registry.async_get_or_create(
+        "sensor", "backup", "backup_manager_state", suggested_object_id="backup_state"
+    )
+    hass.states.async_set(other.entity_id, "idle")
+    entry = bridge_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    offered = {option["value"]: option["label"] for option in await _offered(hass, entry)}
+    assert offered == {
+        motion.entity_id: f"Hall motion ({motion.entity_id}), for rules only",
+    }
