@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 
@@ -92,7 +93,10 @@ async def _options_dialogs(ui: HaFrontend) -> None:
     assert "Kitchen light (light.kitchen_light)" in exposure["text"]
     assert "Bedroom shade (cover.bedroom_shade)" in exposure["text"]
     assert "Backup" not in exposure["text"]
-    assert "sensor." not in exposure["text"]
+    # sensors only as InspeXtor's own, each marked as usable by cloud rules alone
+    offered = re.findall(r"\((?:binary_)?sensor\.[a-z0-9_]+\)(, for rules only)?", exposure["text"])
+    assert offered
+    assert all(marked for marked in offered), offered
     await ui.close_dialog()
 
 
