@@ -115,7 +115,6 @@ class Devices:
         self.fresh = 0  # the round the last full answer carried
         self.probe = Probe(port, f"bench-devices-{secrets.token_hex(3)}")
         self.probe.handlers.append(self._on_message)
-        self._reconnects = 0
 
     def start(self) -> None:
         self.probe.on_connect.append(self._on_connect)
