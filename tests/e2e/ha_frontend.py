@@ -158,19 +158,36 @@ class HaFrontend:
         return dict(shown)
 
     async def open_flow(self, button: str, step: str, tries: int = 3) -> dict[str, Any]:
-        """Click `button` and return the dialog it opens; click again if none opens
-        (a click while the previous dialog still closes is lost on a loaded machine)."""
+        """Click `button` and return the dialog it opens; click again if none opens or the
+        one that opened vanishes (on a loaded machine the frontend's history handling of
+        the dialog closed just before can close the next one too)."""
         for attempt in range(tries):
+            last = attempt == tries - 1
             await self.click(button)
             try:
-                last = attempt == tries - 1
                 await self.until("return flowStep()", timeout=90.0 if last else 30.0, shoot=last)
             except TimeoutError:
                 continue
-            return await self.flow(step)
-        raise TimeoutError(f"no dialog opened from {button}")
+            shown = await self.until(
+                "const d = flowDialog(); if (!d) return 'gone';"
+                "return d.step === arguments[0] && d.title && d.description ? d : null",
+                step,
+            )
+            if shown != "gone":
+                return dict(shown)
+            await self._dialog_gone()
+        raise TimeoutError(f"no dialog stayed open from {button}")
 
     async def close_dialog(self) -> None:
         """Close the flow dialog (the frontend ends the flow) and wait until it is gone."""
         await self.js("deep('dialog-data-entry-flow')[0].closeDialog()")
-        await self.until("return !flowStep() && !deep('ha-dialog[open]').length")
+        await self._dialog_gone()
+
+    async def _dialog_gone(self) -> None:
+        """No dialog shown, and the frontend has stepped back out of the dialog's history
+        entry (it does so after the dialog closes; a dialog opened before that is shut)."""
+        await self.until(
+            "return !flowStep() && !deep('ha-dialog[open]').length"
+            " && !(history.state && history.state.dialog)"
+        )
+        await asyncio.sleep(0.5)
