@@ -19,6 +19,7 @@ from cloud_bridge.ping import PingError
 from cloud_bridge.protocol.packets import ActivationAction
 from cloud_bridge.storage import StorageError
 from cloud_bridge.store_channel.nudge import is_nudge
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import TransportError
 
 if TYPE_CHECKING:
@@ -138,17 +139,12 @@ class Bridge:
         await self.ping.stop()
         if self.parts.credentials is not None:
             await self.parts.credentials.stop()
-        if self._connect_task is not None:
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._connect_task
+        await cancel_and_wait(self._connect_task)
         await self.commands.stop()
         if self.parts.rules is not None:
             await self.parts.rules.stop()
         await self.scope.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await cancel_and_wait(*self._tasks, ignore_errors=True)
         await self.sync.stop()
         if self.store_channel is not None:
             await self.store_channel.stop()

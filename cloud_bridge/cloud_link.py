@@ -12,6 +12,7 @@ from cloud_bridge.clock import SYSTEM_CLOCK, Clock
 from cloud_bridge.error_state import ErrorState, Part
 from cloud_bridge.scope_sync import ScopeSync
 from cloud_bridge.sync import SyncEngine
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import (
     CloudTransport,
     ConnectionEvent,
@@ -115,9 +116,7 @@ class CloudLink:
     async def stop(self) -> None:
         """No more events matter: a resync under way is cancelled."""
         self.stopping = True
-        for task in list(self._resyncs):
-            task.cancel()
-        await asyncio.gather(*list(self._resyncs), return_exceptions=True)
+        await cancel_and_wait(*self._resyncs, ignore_errors=True)
 
     @property
     def kick_loop(self) -> bool:

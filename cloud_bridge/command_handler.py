@@ -30,6 +30,7 @@ from cloud_bridge.ratelimit import Priority
 from cloud_bridge.rule_handler import RuleHandler
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SendFunc
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -85,9 +86,7 @@ class CommandHandler:
 
     async def stop(self) -> None:
         """Cancel the commands in progress."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await cancel_and_wait(*self._tasks, ignore_errors=True)
 
     def _count(self, outcome: str) -> None:
         self.handled[outcome] = self.handled.get(outcome, 0) + 1

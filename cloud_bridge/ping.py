@@ -19,6 +19,7 @@ from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SendFunc
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -69,11 +70,8 @@ class PingManager:
 
     async def stop(self) -> None:
         """Stop the periodic ping."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

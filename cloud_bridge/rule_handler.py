@@ -29,6 +29,7 @@ from cloud_bridge.protocol.rule_automation import (
     to_automation,
 )
 from cloud_bridge.protocol.rule_packets import RuleCommand, RuleOp
+from cloud_bridge.tasks import cancel_and_wait
 
 type JSONDict = dict[str, Any]
 type RulesSink = Callable[[list[JSONDict]], Awaitable[None]]
@@ -278,9 +279,7 @@ class RuleHandler:
 
     async def stop(self) -> None:
         """Cancel a pending sync."""
-        if self._sync_task is not None:
-            self._sync_task.cancel()
-            await asyncio.gather(self._sync_task, return_exceptions=True)
+        await cancel_and_wait(self._sync_task, ignore_errors=True)
 
 
 def user_form(config: JSONDict) -> JSONDict | None:

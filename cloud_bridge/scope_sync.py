@@ -17,6 +17,7 @@ from cloud_bridge.ha.base import HAError, HomeAssistantAPI
 from cloud_bridge.scoped_intake import ScopedIntake
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SyncEngine
+from cloud_bridge.tasks import cancel_and_wait
 
 SCOPE_KEY = "synced_scope"  # kv: the entity ids the cloud was last sent
 SCOPE_REFRESH_DELAY = 1.0  # debounce of registry refreshes for unseen entities
@@ -59,10 +60,7 @@ class ScopeSync:
 
     async def stop(self) -> None:
         """Cancel a pending refresh."""
-        if self._refresh is not None:
-            self._refresh.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresh
+        await cancel_and_wait(self._refresh)
 
     def cloud_online(self, online: bool) -> bool:
         """The cloud came up (True: a full resync is owed) or went down (False)."""

@@ -26,6 +26,7 @@ from cloud_bridge.protocol.records import (
 from cloud_bridge.protocol.topics import Topics
 from cloud_bridge.ratelimit import Priority
 from cloud_bridge.storage import StorageError, Store
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -105,11 +106,7 @@ class SyncEngine:
             await self._flush_task
         with contextlib.suppress(StorageError):
             await self.flush()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks.clear()
 
     def set_online(self, online: bool) -> None:

@@ -11,7 +11,6 @@ token SUPERVISOR_TOKEN; outside it, HA's URL and a long-lived access token.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -27,6 +26,7 @@ from cloud_bridge.ha.base import (
     StateHandler,
 )
 from cloud_bridge.protocol import fastjson
+from cloud_bridge.tasks import cancel_and_wait
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,10 +106,7 @@ class HAWebSocketClient:
         task, self._run_task = self._run_task, None
         if self._ws is not None:
             await self._ws.close()
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         self._connection_down(HAError("the client was stopped", "stopped"))
 
     async def get_states(self) -> list[JSONDict]:
@@ -257,9 +254,7 @@ class HAWebSocketClient:
                 self._resolve_first_attempt()
                 await reader
             finally:
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader
+                await cancel_and_wait(reader)
         finally:
             self._connected = False
             await ws.close()

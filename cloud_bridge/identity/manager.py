@@ -25,6 +25,7 @@ from cloud_bridge.identity.rotation import Action
 from cloud_bridge.identity.rotator import RotationSettings, Rotator
 from cloud_bridge.identity.state import ActiveIdentity, IdentityStore
 from cloud_bridge.identity.switching import SwitchableTransport
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import TransportError
 
 _LOGGER = logging.getLogger(__name__)
@@ -159,11 +160,8 @@ class IdentityManager:
 
     async def stop(self) -> None:
         """Stop the rotation loop (a rotation under way resumes at the next start)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

@@ -29,6 +29,7 @@ from cloud_bridge.store_channel.parse import (
 from cloud_bridge.store_channel.results import result_document, summary
 from cloud_bridge.store_channel.settings import ChannelSettings
 from cloud_bridge.store_channel.verbs import CommandFailedError, Provider, Verbs
+from cloud_bridge.tasks import cancel_and_wait
 
 _LOGGER = logging.getLogger(__name__)
 ETAG_KEY = "store_channel_etag"  # kv: the version tag of the command file last handled
@@ -90,9 +91,7 @@ class StoreChannel:
 
     async def stop(self) -> None:
         """Stop the loops and close the backends."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks, ignore_errors=True)
         self._tasks.clear()
         for store in self.stores.values():
             await store.close()

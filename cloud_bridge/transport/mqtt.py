@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
+from cloud_bridge.tasks import cancel_and_wait
 from cloud_bridge.transport.base import (
     ConnectionEvent,
     ConnectionState,
@@ -121,11 +122,8 @@ class MqttTransport(TransportCore):
     async def disconnect(self) -> None:
         """Disconnect cleanly and stop reconnecting."""
         self._stopping = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnect_task
-            self._reconnect_task = None
+        await cancel_and_wait(self._reconnect_task)
+        self._reconnect_task = None
         if self._connecting is not None and not self._connecting.done():
             # A connect still running in the executor would open a socket after we left.
             with contextlib.suppress(Exception):
