@@ -107,6 +107,13 @@ async def test_a_light_reflashed_as_shade_loses_its_light_and_gets_a_cover(
     assert state is not None
     assert state.state == "on"
 
+    # three kinds in a row, before any replacement finished: the last one wins
+    for kind in ("shade", "steinel", "light"):
+        _announce(hass, "x/2", name="Terrace", kind=kind)
+    await hass.async_block_till_done()
+    assert _registry_ids(hass, init_integration, "x/2") == {"light.terrace"}
+    assert hass.states.get("binary_sensor.terrace_motion") is None
+
 
 async def test_a_mapped_device_announcing_another_kind_keeps_the_map_and_says_so(
     hass: HomeAssistant,
