@@ -371,6 +371,7 @@ class InspextorSite:
             old.kind,
             new.kind,
         )
+        self.commands.async_cancel_device(new.path, new.name)
         self.devices[new.path] = new
         self.state(new.path).reported.clear()  # the old kind's values mean nothing now
         async_dispatcher_send(self.hass, signal_kind_changed(self.entry_id), new)

@@ -3,11 +3,19 @@ mapped device keeps the site map's kind and a repair names both kinds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
-from homeassistant.components.light import ATTR_SUPPORTED_COLOR_MODES, ColorMode
+from homeassistant.components.light import (
+    ATTR_BRIGHTNESS,
+    ATTR_SUPPORTED_COLOR_MODES,
+    DOMAIN as LIGHT_DOMAIN,
+    ColorMode,
+)
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_ON
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -16,7 +24,7 @@ from pytest_homeassistant_custom_component.typing import MqttMockHAClient
 from custom_components.inspextor.const import DOMAIN
 from custom_components.inspextor.kind_mismatch import mismatch_issue_id
 
-from .helpers import find_device, fire_raw, fire_status, published
+from .helpers import find_device, fire_raw, fire_status, next_command, published
 
 
 def _announce(hass: HomeAssistant, path: str, **fields: object) -> None:
@@ -113,6 +121,29 @@ async def test_a_light_reflashed_as_shade_loses_its_light_and_gets_a_cover(
     await hass.async_block_till_done()
     assert _registry_ids(hass, init_integration, "x/2") == {"light.terrace"}
     assert hass.states.get("binary_sensor.terrace_motion") is None
+
+
+async def test_a_command_waiting_when_the_kind_changes_fails_at_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mqtt_mock: MqttMockHAClient
+) -> None:
+    """The caller learns at once that its command no longer applies, not after retries."""
+    _announce(hass, "x/3", name="Porch", kind="light")
+    await hass.async_block_till_done()
+    call = asyncio.create_task(
+        hass.services.async_call(
+            LIGHT_DOMAIN,
+            SERVICE_TURN_ON,
+            {ATTR_ENTITY_ID: "light.porch", ATTR_BRIGHTNESS: 99},
+            blocking=True,
+        )
+    )
+    await next_command(mqtt_mock, "x/3", "M")  # the site's default subtopic of brightness
+    _announce(hass, "x/3", name="Porch", kind="shade")
+    with pytest.raises(HomeAssistantError) as err:
+        await call
+    assert err.value.translation_key == "device_changed_kind"
+    assert err.value.translation_placeholders == {"device": "Porch", "capability": "brightness"}
+    assert init_integration.runtime_data.commands.pending == {}
 
 
 async def test_a_mapped_device_announcing_another_kind_keeps_the_map_and_says_so(
