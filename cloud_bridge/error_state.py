@@ -1,10 +1,12 @@
-"""One error per part of the bridge (storage, cloud, Home Assistant, activation, identity).
+"""One error per part of the bridge (storage, cloud, Home Assistant, activation, identity,
+store channel).
 
 A part's error stays until that part reports it is well again, so a problem of one part
 never hides another's: `/api/status` shows every part's error and, as `last_error`, the
 most severe one. Parts rank in `Part` order: storage first (a full disk drops readings, a
 read-only folder holds everything in memory only), then the cloud (nothing reaches it),
-then Home Assistant (nothing to sync or command), then activation.
+then Home Assistant (nothing to sync or command), then activation, the certificate, and
+last the store channel (its object store refuses us: command files wait, MQTT still works).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Part(StrEnum):
     HA = "ha"
     ACTIVATION = "activation"
     IDENTITY = "identity"  # certificate rotation
+    STORE_CHANNEL = "store_channel"  # its object store refuses our credentials
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,6 +243,7 @@ def attach_store_channel(parts: BridgeParts) -> None:
         resync=parts.scope.resync,
         clock=parts.clock,
     )
+    channel.errors = parts.errors  # a store refusing us is the store_channel part's error
     parts.store_channel = channel
     parts.status.sections["store_channel"] = channel.status_section
     parts.sync.offload = make_offload(channel, parts.sync.context)

@@ -20,6 +20,39 @@ class StoreUnavailableError(Exception):
     """The store could not be reached or the transfer broke: try again later."""
 
 
+class StoreRefusedError(StoreUnavailableError):
+    """The store refused us (HTTP 401/403: unknown key, wrong secret, no permission, clock
+    off): trying again will not help until someone fixes the cause. The message says the
+    cause in words and what to check; it never holds a secret or the store's raw answer."""
+
+    def __init__(self, status: int, code: str, key: str) -> None:
+        super().__init__(f"{refusal_reason(status, code)} ({key})")
+        self.status = status
+        self.code = code
+
+
+# S3 error code -> (what the store refused, what to check)
+_REFUSALS: dict[str, tuple[str, str]] = {
+    "InvalidAccessKeyId": ("does not know our access key", "check aws_access_key_id"),
+    "SignatureDoesNotMatch": ("refused our signature", "check aws_secret_access_key"),
+    "AccessDenied": (
+        "refused our credentials",
+        "check the access key and its permissions on the bucket",
+    ),
+    "RequestTimeTooSkewed": ("refused our request time", "check this machine's clock"),
+    "ExpiredToken": ("refused our expired credentials", "renew the access key"),
+    "AccountProblem": ("refused the account", "check the account with its provider"),
+    "AllAccessDisabled": ("has disabled all access to the bucket", "check the bucket"),
+}
+_DEFAULT_REFUSAL = ("refused our credentials", "check the access key")
+
+
+def refusal_reason(status: int, code: str) -> str:
+    """The refusal in words: what happened (with the HTTP status and code), what to check."""
+    what, check = _REFUSALS.get(code, _DEFAULT_REFUSAL)
+    return f"the store {what} (HTTP {status} {code}): {check}"
+
+
 class StoreNotFoundError(Exception):
     """There is no object under that key."""
 

@@ -11,10 +11,12 @@ import logging
 import time
 from typing import Any
 
+from cloud_bridge.error_state import ErrorState, Part
 from cloud_bridge.storage import StorageError
 from cloud_bridge.store_channel.backend import (
     ObjectStore,
     StoreNotFoundError,
+    StoreRefusedError,
     StoreUnavailableError,
     TooLargeError,
 )
@@ -37,6 +39,7 @@ RETRY_FIRST = 1.0
 RETRY_MAX = 60.0
 HA_WAIT = 0.2
 HOUSEKEEPING_INTERVAL = 3600.0
+REFUSED_CODE = "store_refused"  # the store_channel part's error while a store refuses us
 
 
 class StoreChannel:
@@ -64,6 +67,8 @@ class StoreChannel:
         self.last_error: str | None = None
         self.last_poll: float | None = None
         self.retry_first = RETRY_FIRST
+        self.errors: ErrorState | None = None  # the bridge's (factory.attach_store_channel)
+        self._refusals: dict[str, StoreRefusedError] = {}  # loop -> the refusal it last met
 
     @property
     def command_key(self) -> str:
@@ -125,6 +130,7 @@ class StoreChannel:
                 outcome = await self.poll_once()
             except StoreUnavailableError as err:
                 self.last_error = str(err)
+                self._refused("poll", err)
                 _LOGGER.warning("store unavailable: %s (retry in %.0f s)", err, delay)
                 await self._wait(delay)
                 delay = min(delay * 2, RETRY_MAX, max(self.settings.poll_interval, 1.0))
@@ -132,11 +138,29 @@ class StoreChannel:
             except Exception:  # a bug must not end the channel
                 _LOGGER.exception("store channel error")
                 outcome = "error"
+            else:
+                self._refused("poll", None)
             self.last_error = None
             self.last_poll = time.time()
             delay = self.retry_first
             self._count(outcome)
             await self._wait(self.settings.poll_interval)
+
+    def _refused(self, loop: str, err: StoreUnavailableError | None) -> None:
+        """A loop met a refusal (or got through: None): while any loop's store refuses
+        us, that is the bridge's `store_channel` error; it clears when all get through.
+        A store that is only unreachable leaves the loop's last refusal as it was."""
+        if isinstance(err, StoreRefusedError):
+            self._refusals[loop] = err
+        elif err is None:
+            self._refusals.pop(loop, None)
+        if self.errors is None:
+            return
+        if self._refusals:
+            first = next(iter(self._refusals.values()))
+            self.errors.report(Part.STORE_CHANNEL, REFUSED_CODE, f"store channel: {first}")
+        else:
+            self.errors.clear(Part.STORE_CHANNEL, (REFUSED_CODE,))
 
     async def _wait(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -258,8 +282,14 @@ class StoreChannel:
 
     async def _status_loop(self) -> None:
         while True:
-            with contextlib.suppress(StoreUnavailableError):
+            try:
                 await self.send_status()
+            except StoreUnavailableError as err:
+                if isinstance(err, StoreRefusedError) and "status" not in self._refusals:
+                    _LOGGER.warning("status report not sent: %s", err)
+                self._refused("status", err)
+            else:
+                self._refused("status", None)
             await asyncio.sleep(self.settings.status_interval)
 
     async def send_status(self) -> None:

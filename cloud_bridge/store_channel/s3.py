@@ -21,6 +21,7 @@ from cloud_bridge.store_channel.backend import (
     DEFAULT_MAX_BYTES,
     Fetched,
     StoreNotFoundError,
+    StoreRefusedError,
     StoreUnavailableError,
     TooLargeError,
     check_key,
@@ -30,6 +31,7 @@ from cloud_bridge.store_channel.sigv4 import Credentials, sign, uri_encode_path
 REQUEST_TIMEOUT = 30.0
 _MD5_ETAG = re.compile(r'^"?([0-9a-f]{32})"?$')
 _CHUNK = 64 * 1024
+REFUSED_STATUSES = frozenset({401, 403})  # the store will not take us until fixed
 
 
 class S3Store:
@@ -184,6 +186,9 @@ async def _raise_for_status(resp: aiohttp.ClientResponse, key: str) -> None:
         return
     text = (await resp.text(errors="replace"))[:300]
     code = re.search(r"<Code>([^<]+)</Code>", text)
+    if resp.status in REFUSED_STATUSES:
+        # only the code: a refusal's body may echo the access key id and what was signed
+        raise StoreRefusedError(resp.status, code.group(1) if code else "refused", key)
     reason = code.group(1) if code else f"HTTP {resp.status}"
     raise StoreUnavailableError(f"{key}: {reason}")
 

@@ -20,6 +20,9 @@ ISSUE_KICK_LOOP = "kick_loop"
 ISSUE_ROTATION_DUE = "certificate_rotation_due"  # fixable: the fix runs the rotation
 ISSUE_ROTATION_FAILED = "certificate_rotation_failed"
 ISSUE_PROVISIONING_FAILED = "provisioning_failed"
+# the store channel's object store refuses the bridge's credentials (HTTP 401/403)
+ISSUE_STORE_REFUSED = "store_channel_refused"
+STORE_REFUSED_CODE = "store_refused"  # the bridge's `errors.store_channel.code`
 ISSUES = (
     ISSUE_SUBSCRIPTION_EXPIRED,
     ISSUE_CERTIFICATE_EXPIRING,
@@ -27,6 +30,7 @@ ISSUES = (
     ISSUE_ROTATION_DUE,
     ISSUE_ROTATION_FAILED,
     ISSUE_PROVISIONING_FAILED,
+    ISSUE_STORE_REFUSED,
 )
 FIXABLE = frozenset({ISSUE_ROTATION_DUE})
 
@@ -51,6 +55,10 @@ def _causes(status: dict[str, Any]) -> dict[str, dict[str, str]]:
             "contract_id": str(status.get("contract_id")),
             "instance_id": str(status.get("instance_id")),
         }
+    errors = status.get("errors")
+    store = errors.get("store_channel") if isinstance(errors, dict) else None
+    if isinstance(store, dict) and store.get("code") == STORE_REFUSED_CODE:
+        causes[ISSUE_STORE_REFUSED] = {"reason": str(store.get("reason"))}
     return causes
 
 

@@ -57,7 +57,7 @@ def _last_error(status: dict[str, Any]) -> str | None:
 
 # The parts of the bridge that report their own error, most severe first (the bridge's
 # `errors` in /api/status; `last_error` is the first of them that failed).
-BRIDGE_PARTS = ("storage", "cloud", "ha", "activation")
+BRIDGE_PARTS = ("storage", "cloud", "ha", "activation", "store_channel")
 
 
 def _last_error_attributes(status: dict[str, Any]) -> dict[str, Any]:

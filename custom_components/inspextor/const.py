@@ -70,6 +70,11 @@ def signal_new_device(entry_id: str) -> str:
     return f"{DOMAIN}_new_device_{entry_id}"
 
 
+def signal_kind_changed(entry_id: str) -> str:
+    """Dispatcher signal sent when an announced device of a site announces another kind."""
+    return f"{DOMAIN}_kind_changed_{entry_id}"
+
+
 def entry_type(entry: ConfigEntry[Any]) -> str:
     """The entry's kind (`entry_type`); entries made before it existed are sites."""
     return str(entry.data.get(CONF_ENTRY_TYPE, ENTRY_TYPE_SITE))

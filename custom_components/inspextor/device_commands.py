@@ -114,10 +114,24 @@ class CommandTracker:
     def async_cancel_all(self) -> None:
         """Stop every pending command (the entry is unloading)."""
         for pending in list(self.pending.values()):
-            self._finish(pending)
-            pending.future.set_exception(
-                HomeAssistantError(translation_domain=DOMAIN, translation_key="site_unloaded")
+            self._fail(pending, "site_unloaded", {})
+
+    @callback
+    def async_cancel_device(self, path: str, label: str) -> None:
+        """Fail the device's pending commands now: it changed its kind, they mean nothing."""
+        for pending in [p for key, p in self.pending.items() if key[0] == path]:
+            placeholders = {"device": label, "capability": pending.key[1]}
+            self._fail(pending, "device_changed_kind", placeholders)
+
+    def _fail(self, pending: PendingCommand, key: str, placeholders: dict[str, str]) -> None:
+        self._finish(pending)
+        pending.future.set_exception(
+            HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key=key,
+                translation_placeholders=placeholders or None,
             )
+        )
 
     def _finish(self, pending: PendingCommand) -> None:
 

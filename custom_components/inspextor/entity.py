@@ -7,10 +7,15 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback, EntityPlatform
+from homeassistant.helpers.entity_platform import (
+    AddConfigEntryEntitiesCallback,
+    EntityPlatform,
+    async_get_current_platform,
+)
 from homeassistant.util import slugify
 
 from .compat import set_via_device
@@ -20,6 +25,7 @@ from .const import (
     CONF_THRASH_HOLD,
     DOMAIN,
     MANUFACTURER,
+    signal_kind_changed,
     signal_new_device,
 )
 from .site import InspextorSite, SiteConfigEntry
@@ -51,7 +57,8 @@ type SitePlatformSetup = Callable[
 
 
 def site_platform(factory: EntityFactory) -> SitePlatformSetup:
-    """A site's platform set-up: entities of the known and of every announced device."""
+    """A site's platform set-up: entities of the known and of every announced device; an
+    announced device of a new kind gets this platform's entities of that kind instead."""
 
     @callback
     def async_setup(
@@ -60,6 +67,8 @@ def site_platform(factory: EntityFactory) -> SitePlatformSetup:
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
         site = entry.runtime_data
+        platform = async_get_current_platform()
+        replacing = asyncio.Lock()  # one kind change after the other
         async_add_entities(
             [entity for spec in list(site.devices.values()) for entity in factory(site, spec)]
         )
@@ -69,11 +78,50 @@ def site_platform(factory: EntityFactory) -> SitePlatformSetup:
             if entities := list(factory(site, spec)):
                 async_add_entities(entities)
 
+        async def _replace(spec: DeviceSpec) -> None:
+            async with replacing:
+                current = site.devices.get(spec.path)
+                if current is None or current.kind is not spec.kind:
+                    return  # another kind was announced since: its own task replaces
+                new = list(factory(site, current))
+                await _async_remove_entities(platform, site, spec.path, new)
+                if new:
+                    await platform.async_add_entities(new)
+
+        @callback
+        def _kind_changed(spec: DeviceSpec) -> None:
+            entry.async_create_task(hass, _replace(spec), f"{DOMAIN} replace {spec.path}")
+
         entry.async_on_unload(
             async_dispatcher_connect(hass, signal_new_device(entry.entry_id), _new_device)
         )
+        entry.async_on_unload(
+            async_dispatcher_connect(hass, signal_kind_changed(entry.entry_id), _kind_changed)
+        )
 
     return async_setup
+
+
+async def _async_remove_entities(
+    platform: EntityPlatform, site: InspextorSite, path: str, new: list[Entity]
+) -> None:
+    """Remove the platform's entities of the device at `path` from HA, and from the
+    entity registry those its new entities do not take over (same unique id): a dimmable
+    light that became an RGBW light keeps its entity id and settings, a light that became
+    a shade loses its light entity."""
+    for entity in list(platform.entities.values()):
+        if isinstance(entity, InspextorEntity) and entity.path == path:
+            await entity.async_remove(force_remove=True)
+    keep = {entity.unique_id for entity in new}
+    registry = er.async_get(platform.hass)
+    device = f"{site.base}:{path}"
+    for entry in er.async_entries_for_config_entry(registry, site.entry_id):
+        if (
+            entry.domain == platform.domain
+            and entry.unique_id.rpartition(":")[0] == device
+            and entry.unique_id not in keep
+        ):
+            registry.async_remove(entry.entity_id)
 
 
 class InspextorEntity(Entity):

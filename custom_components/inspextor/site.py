@@ -20,8 +20,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .const import DOMAIN, LOGGER, signal_new_device
+from .const import DOMAIN, LOGGER, signal_kind_changed, signal_new_device
 from .device_commands import CommandKey, CommandTracker
+from .kind_mismatch import KindMismatches
 from .payload import (
     MalformedPayload,
     TopicType,
@@ -77,6 +78,7 @@ class InspextorSite:
         # Told (path, online) on every availability message (stale_devices.py).
         self.availability_listeners: list[Callable[[str, bool], None]] = []
         self.stale_devices: StaleDevices | None = None
+        self.kind_mismatches = KindMismatches(hass, entry_id, base)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class InspextorSite:
             self._unsubs.pop()()
         self.resync.async_cancel()
         self.commands.async_cancel_all()
+        self.kind_mismatches.async_clear()
 
     # -- listeners and state for entities ----------------------------------------------
 
@@ -329,6 +332,8 @@ class InspextorSite:
         if not payload:
             # A cleared retained announcement: the device left.
             self.announced.pop(path, None)
+            if (mapped := self.site_map.devices.get(path)) is not None:
+                self.kind_mismatches.announced(mapped, None)
             return
         try:
             data = json.loads(payload.decode("utf-8"))
@@ -339,25 +344,38 @@ class InspextorSite:
             self._malformed(path, f"announcement: {err}")
             return
         self.announced[path] = spec
-        if path in self.site_map.devices:
-            return  # the site map wins
+        if (mapped := self.site_map.devices.get(path)) is not None:
+            self.kind_mismatches.announced(mapped, spec)  # the site map wins, visibly
+            return
         known = self.devices.get(path)
         if known is not None:
-            if known.kind == spec.kind:
-                self.devices[path] = spec
+            if known.kind != spec.kind:
+                self._change_kind(known, spec)
             else:
-                LOGGER.warning(
-                    "Device %s/%s changed its kind to %s; reload the site to apply",
-                    self.base,
-                    path,
-                    spec.kind,
-                )
+                self.devices[path] = spec
             return
         self.devices[path] = spec
         self.state(path)
         LOGGER.info("Device %s/%s announced itself as %s", self.base, path, spec.kind)
         async_dispatcher_send(self.hass, signal_new_device(self.entry_id), spec)
         self._ask_device(path)  # its statuses before the announcement were not ours yet
+
+    def _change_kind(self, old: DeviceSpec, new: DeviceSpec) -> None:
+        """An announced device is now another kind: the platforms replace its entities
+        (entity.py, `site_platform`), its old values are forgotten, it is asked again."""
+        LOGGER.warning(
+            "Device %s/%s (%s) changed its kind from %s to %s; its entities are replaced",
+            self.base,
+            new.path,
+            new.name,
+            old.kind,
+            new.kind,
+        )
+        self.commands.async_cancel_device(new.path, new.name)
+        self.devices[new.path] = new
+        self.state(new.path).reported.clear()  # the old kind's values mean nothing now
+        async_dispatcher_send(self.hass, signal_kind_changed(self.entry_id), new)
+        self._ask_device(new.path)
 
 
 type SiteConfigEntry = ConfigEntry[InspextorSite]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -72,10 +71,9 @@ async def test_site_map_wins(hass: HomeAssistant, init_integration: MockConfigEn
 
 
 async def test_announced_device_changes(
-    hass: HomeAssistant, init_integration: MockConfigEntry, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """New subtopics apply at once; a new kind waits for a reload (and says so)."""
-    caplog.set_level(logging.WARNING)
+    """New subtopics apply at once (a new kind too: test_kind_change.py)."""
     _announce(hass, "x/1", name="X", kind="light")
     await hass.async_block_till_done()
     _announce(hass, "x/1", name="X", kind="light", subtopics={"B": "brightness"})
@@ -83,9 +81,6 @@ async def test_announced_device_changes(
     state = hass.states.get("light.x")
     assert state is not None
     assert state.attributes["brightness"] == 33
-    _announce(hass, "x/1", name="X", kind="shade")
-    assert "changed its kind to shade" in caplog.text
-    assert init_integration.runtime_data.devices["x/1"].kind == "light"
 
 
 @pytest.mark.parametrize(

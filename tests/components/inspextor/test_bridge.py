@@ -110,6 +110,11 @@ async def test_entities_follow_the_status(
         "ha": {"code": "ha_cannot_connect", "reason": "Home Assistant: away", "at": 1.0},
         "storage": None,
         "activation": None,
+        "store_channel": {
+            "code": "store_refused",
+            "reason": "store channel: the store refused our credentials (HTTP 403 AccessDenied)",
+            "at": 1.0,
+        },
     }
     await _poll(hass, freezer)
     assert _state(hass, CONNECTED) == STATE_OFF
@@ -130,6 +135,9 @@ async def test_entities_follow_the_status(
     assert error.attributes["cloud_error"] == "the cloud refused the certificate"
     assert error.attributes["ha_error"] == "Home Assistant: away"
     assert error.attributes["storage_error"] is None
+    assert error.attributes["store_channel_error"] == (
+        "store channel: the store refused our credentials (HTTP 403 AccessDenied)"
+    )
 
 
 async def test_odd_values_are_unknown(

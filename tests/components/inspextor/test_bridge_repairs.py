@@ -27,6 +27,18 @@ def _kick_loop(status: dict[str, Any]) -> None:
     status["kick_loop"] = True
 
 
+STORE_REFUSED = (
+    "store channel: the store does not know our access key (HTTP 403 InvalidAccessKeyId): "
+    "check aws_access_key_id (inspextor/commands.json)"
+)
+
+
+def _store_refused(status: dict[str, Any]) -> None:
+    error = {"code": "store_refused", "reason": STORE_REFUSED, "at": 1_790_000_000.0}
+    status["errors"]["store_channel"] = error
+    status["last_error"] = {**error, "part": "store_channel"}
+
+
 @pytest.mark.parametrize(
     ("kind", "cause", "placeholders"),
     [
@@ -37,6 +49,7 @@ def _kick_loop(status: dict[str, Any]) -> None:
         ),
         ("certificate_expiring", _certificate_soon, None),
         ("kick_loop", _kick_loop, {"contract_id": "C-1001", "instance_id": "home-1"}),
+        ("store_channel_refused", _store_refused, {"reason": STORE_REFUSED}),
     ],
 )
 async def test_issue_appears_and_clears(
