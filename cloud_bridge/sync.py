@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from cloud_bridge.clock import SYSTEM_CLOCK, Clock
+from cloud_bridge.memory import MemoryReleaser
 from cloud_bridge.protocol.packing import PackContext, pack
 from cloud_bridge.protocol.records import (
     Lane,
@@ -88,6 +89,8 @@ class SyncEngine:
         # replaces a structure record too large for MQTT by a reference (the store channel)
         self.offload: Callable[[Record], Awaitable[Record]] | None = None
         self.dropped_low = 0  # oldest readings dropped in memory while the outbox failed
+        # after the large transient jobs (a structure snapshot packed, a home read)
+        self.memory = MemoryReleaser()
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -111,6 +114,7 @@ class SyncEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.memory.stop()
 
     def set_online(self, online: bool) -> None:
         """The cloud connection came up (publish everything queued) or went down."""
@@ -307,3 +311,5 @@ class SyncEngine:
                 self._storage_recovered()
             self.sent_batches[lane] += 1
             sent += len(rows)
+            if lane is Lane.STRUCTURE:
+                self.memory.soon()
