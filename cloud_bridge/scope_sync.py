@@ -131,6 +131,7 @@ class ScopeSync:
             if not full:
                 self.scope_refreshes += 1
             else:
+                self.sync.expedite()  # a resync's states go at once, not after the windows
                 self.resyncs += 1
                 if not self._cloud_online:
                     self._offline_resync_queued = True
