@@ -41,20 +41,28 @@ def release_memory() -> bool:
 
 class MemoryReleaser:
     """Calls `release_memory` off the event loop, once for a burst of requests, a moment
-    after its first."""
+    after its last."""
 
     def __init__(self, delay: float = RELEASE_DELAY) -> None:
         self.delay = delay
         self.released = 0  # times memory was given back
+        self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
 
     def soon(self) -> None:
         """A large job has just freed its memory."""
-        if _TRIM is not None and (self._task is None or self._task.done()):
+        if _TRIM is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(self.delay, self._start)
+
+    def _start(self) -> None:
+        self._timer = None
+        if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._release(), name="memory-release")
 
     async def _release(self) -> None:
-        await asyncio.sleep(self.delay)
         loop = asyncio.get_running_loop()
         if await loop.run_in_executor(None, release_memory):
             self.released += 1
@@ -62,6 +70,9 @@ class MemoryReleaser:
 
     async def stop(self) -> None:
         """Cancel a pending release."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -251,12 +251,14 @@ class SyncEngine:
         while True:
             await dirty.wait()
             await self._online.wait()
-            await self._window(lane)
+            hurried = await self._window(lane)
             dirty.clear()
             await self._take_turn(lane)
             pause = 0.0
             try:
                 await self.drain(lane)
+                if hurried:  # a resync's or a reconnect's backlog: large batches packed
+                    self.memory.soon()
             except TransportError as err:
                 _LOGGER.info("%s sync paused: %s", lane, err)
                 dirty.set()
@@ -272,13 +274,15 @@ class SyncEngine:
             if pause:
                 await asyncio.sleep(pause)
 
-    async def _window(self, lane: Lane) -> None:
-        """The batching window, cut short by `expedite`."""
+    async def _window(self, lane: Lane) -> bool:
+        """The batching window, cut short by `expedite` (then True)."""
         hurry = self._hurry[lane]
         if self.windows[lane] and not hurry.is_set() and not self._full_batch_queued(lane):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(hurry.wait(), self.windows[lane])
+        hurried = hurry.is_set()
         hurry.clear()
+        return hurried
 
     def _full_batch_queued(self, lane: Lane) -> bool:
         """A backlog of at least a full batch gains nothing by waiting for the window: its
