@@ -17,6 +17,7 @@ from cloud_bridge.ha.base import HAError
 from cloud_bridge.local_api import LocalAPI
 from cloud_bridge.ping import PingError
 from cloud_bridge.protocol.packets import ActivationAction
+from cloud_bridge.rule_handler import is_automation
 from cloud_bridge.storage import StorageError
 from cloud_bridge.store_channel.nudge import is_nudge
 from cloud_bridge.tasks import cancel_and_wait
@@ -163,15 +164,17 @@ class Bridge:
             self.parts.rules.on_state(entity_id, state)
 
     async def _ha_connected(self) -> None:
-        await self.scope.resync_on_connect()
-        if self.parts.rules is not None:
-            self._spawn(self._sync_rules(), "rules-sync")
+        rules = self.parts.rules
+        automations = await self.scope.resync_on_connect(is_automation if rules else None)
+        if rules is not None:
+            self._spawn(self._sync_rules(automations), "rules-sync")
 
-    async def _sync_rules(self) -> None:
-        """After a (re)connect to HA: the cloud rules as HA now holds them."""
+    async def _sync_rules(self, automations: list[dict[str, Any]] | None) -> None:
+        """After a (re)connect to HA: the cloud rules as HA now holds them (from the
+        automation states the resync read, when it could)."""
         assert self.parts.rules is not None
         try:
-            await self.parts.rules.sync_now()
+            await self.parts.rules.sync_now(automations=automations)
         except (HAError, StorageError) as err:
             _LOGGER.info("could not sync the cloud rules: %s", err)
 

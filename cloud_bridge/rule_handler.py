@@ -181,10 +181,14 @@ class RuleHandler:
         state = await self._settle(config_id, present=True, want=want)
         return RuleOutcome(CommandStatus.SUCCEEDED, rule=await self.describe(config_id, state))
 
-    async def _owned_states(self) -> dict[str, JSONDict]:
+    async def _automations(self) -> list[JSONDict]:
+        """HA's automation states (a large home's other states are dropped once read)."""
+        return [state for state in await self.ha.get_states() if is_automation(state)]
+
+    async def _owned_states(self, automations: list[JSONDict] | None = None) -> dict[str, JSONDict]:
         """Our automations' entity states by config id."""
         out: dict[str, JSONDict] = {}
-        for state in await self.ha.get_states():
+        for state in automations if automations is not None else await self._automations():
             entity_id = str(state.get("entity_id", ""))
             config_id = (state.get("attributes") or {}).get("id")
             if entity_id.startswith("automation.") and rule_id_of(config_id):
@@ -219,17 +223,17 @@ class RuleHandler:
             "last_triggered": (state or {}).get("attributes", {}).get("last_triggered"),
         }
 
-    async def list_rules(self) -> list[JSONDict]:
+    async def list_rules(self, automations: list[JSONDict] | None = None) -> list[JSONDict]:
         """Every cloud rule as the home holds it, by rule id."""
-        owned = await self._owned_states()
+        owned = await self._owned_states(automations)
         return [await self.describe(cid, owned[cid]) for cid in sorted(owned)]
 
-    async def list_user_rules(self) -> list[JSONDict]:
+    async def list_user_rules(self, automations: list[JSONDict] | None = None) -> list[JSONDict]:
         """The user's own automations, read-only, when the option exposes them (else [])."""
         if self.user_rules is None:
             return []
         out = []
-        for state in await self.ha.get_states():
+        for state in automations if automations is not None else await self._automations():
             entity_id = str(state.get("entity_id", ""))
             attributes = state.get("attributes") or {}
             if not entity_id.startswith("automation.") or rule_id_of(attributes.get("id")):
@@ -267,9 +271,14 @@ class RuleHandler:
         except HAError as err:
             _LOGGER.info("could not read the cloud rules: %s", err)
 
-    async def sync_now(self, *, force: bool = False) -> None:
-        """Send the list of cloud rules when it differs from the last one sent."""
-        listed = await self.list_rules() + await self.list_user_rules()
+    async def sync_now(
+        self, *, force: bool = False, automations: list[JSONDict] | None = None
+    ) -> None:
+        """Send the list of cloud rules when it differs from the last one sent, from HA's
+        automation states (read now unless given)."""
+        if automations is None:
+            automations = await self._automations()  # one read of HA's states for both lists
+        listed = await self.list_rules(automations) + await self.list_user_rules(automations)
         rules = [{k: v for k, v in r.items() if k != "last_triggered"} for r in listed]
         if not force and rules == self._last_synced:
             return
@@ -280,6 +289,11 @@ class RuleHandler:
     async def stop(self) -> None:
         """Cancel a pending sync."""
         await cancel_and_wait(self._sync_task, ignore_errors=True)
+
+
+def is_automation(state: JSONDict) -> bool:
+    """An automation entity's state."""
+    return str(state.get("entity_id", "")).startswith("automation.")
 
 
 def user_form(config: JSONDict) -> JSONDict | None:

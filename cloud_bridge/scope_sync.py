@@ -9,11 +9,12 @@ never-seen entity asks for.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import contextlib
 from typing import Any
 
 from cloud_bridge.error_state import ErrorState, Part
-from cloud_bridge.ha.base import HAError, HomeAssistantAPI
+from cloud_bridge.ha.base import HAError, HomeAssistantAPI, JSONDict
 from cloud_bridge.scoped_intake import ScopedIntake
 from cloud_bridge.storage import StorageError, Store
 from cloud_bridge.sync import SyncEngine
@@ -92,39 +93,77 @@ class ScopeSync:
         """Queue a structure snapshot and every in-scope state (unconditional)."""
         return await self._sync_from_ha(full=True)
 
-    async def resync_on_connect(self) -> None:
-        """Home Assistant (re)connected: everything in scope is sent again."""
-        await self.resync()
+    async def resync_on_connect(
+        self, keep: Callable[[JSONDict], bool] | None = None
+    ) -> list[JSONDict] | None:
+        """Home Assistant (re)connected: everything in scope is sent again. Returns the
+        states `keep` selects from the same read (None when it failed), so a part that
+        needs a few of them does not parse a large home's states a second time."""
+        kept: list[JSONDict] | None = None
+
+        def take(states: list[JSONDict]) -> None:
+            nonlocal kept
+            kept = [state for state in states if keep is not None and keep(state)]
+
+        await self._sync_from_ha(full=True, on_states=take if keep is not None else None)
+        return kept
 
     async def refresh(self) -> dict[str, Any]:
         """Reread the registry; send the structure if it changed and states new to the scope."""
         return await self._sync_from_ha(full=False)
 
-    async def _sync_from_ha(self, *, full: bool) -> dict[str, Any]:
+    async def _sync_from_ha(
+        self, *, full: bool, on_states: Callable[[list[JSONDict]], None] | None = None
+    ) -> dict[str, Any]:
         async with self._lock:
             if not self.ha.connected:
                 self.check_ha()
                 return {"ok": False, "reason": "Home Assistant is not connected"}
-            try:
-                registry = await self.ha.get_registry()
-                states = await self.ha.get_states()
-            except HAError as err:
-                self.errors.report(Part.HA, f"ha_{err.code}", f"Home Assistant: {err}")
-                return {"ok": False, "reason": str(err)}
+            queued = await self._read_ha(full=full, on_states=on_states)
+            self.sync.memory.soon()
+            if isinstance(queued, HAError):
+                self.errors.report(Part.HA, f"ha_{queued.code}", f"Home Assistant: {queued}")
+                return {"ok": False, "reason": str(queued)}
             self.errors.clear(Part.HA)
-            queued = self.intake.apply(registry, states, full=full)
-            try:
-                await self.sync.flush()
-                await self._save_scope()
-            except StorageError as err:
-                self.errors.report(Part.STORAGE, err.code, str(err))
+            await self._write()
             if not full:
                 self.scope_refreshes += 1
             else:
+                self.sync.expedite()  # a resync's states go at once, not after the windows
                 self.resyncs += 1
                 if not self._cloud_online:
                     self._offline_resync_queued = True
             return {"ok": True, "entities": queued}
+
+    async def _read_ha(
+        self, *, full: bool, on_states: Callable[[list[JSONDict]], None] | None
+    ) -> int | HAError:
+        """The registry, then the states, each applied as soon as it is read and written
+        out before the next read: a large home's registry and its states, each tens of
+        megabytes once parsed, are never held at the same time."""
+        try:
+            registry = await self.ha.get_registry()
+        except HAError as err:
+            return err
+        self.intake.apply_registry(registry, full=full)
+        del registry
+        await self._write()
+        try:
+            states = await self.ha.get_states()
+        except HAError as err:
+            self.intake.states_unread()
+            return err
+        if on_states is not None:
+            on_states(states)
+        return self.intake.apply_states(states, full=full)
+
+    async def _write(self) -> None:
+        """What the intake queued into the outbox, and the scope the cloud now has."""
+        try:
+            await self.sync.flush()
+            await self._save_scope()
+        except StorageError as err:
+            self.errors.report(Part.STORAGE, err.code, str(err))
 
     async def set_exposure(self, entities: list[str]) -> list[str]:
         """Replace the allow-list; the sync scope follows it at once."""

@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from cloud_bridge.clock import SYSTEM_CLOCK, Clock
+from cloud_bridge.memory import MemoryReleaser
 from cloud_bridge.protocol.packing import PackContext, pack
 from cloud_bridge.protocol.records import (
     Lane,
@@ -78,6 +79,7 @@ class SyncEngine:
         self._structure: Record | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._dirty = {lane: asyncio.Event() for lane in Lane}
+        self._hurry = {lane: asyncio.Event() for lane in Lane}  # skip the next window
         self._online = asyncio.Event()
         # After each reconnect every lane owes one drain; a lane starts draining only when
         # no higher lane owes one or is draining, so the backlog goes structure, high, low.
@@ -89,6 +91,8 @@ class SyncEngine:
         # replaces a structure record too large for MQTT by a reference (the store channel)
         self.offload: Callable[[Record], Awaitable[Record]] | None = None
         self.dropped_low = 0  # oldest readings dropped in memory while the outbox failed
+        # after the large transient jobs (a structure snapshot packed, a home read)
+        self.memory = MemoryReleaser()
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -108,16 +112,25 @@ class SyncEngine:
             await self.flush()
         await cancel_and_wait(*self._tasks)
         self._tasks.clear()
+        await self.memory.stop()
 
     def set_online(self, online: bool) -> None:
         """The cloud connection came up (publish everything queued) or went down."""
         if online:
             self._owed = set(Lane)
             self._online.set()
-            for event in self._dirty.values():
-                event.set()
+            self.expedite()
         else:
             self._online.clear()
+
+    def expedite(self) -> None:
+        """Publish what every lane holds now without waiting for its window: a resync's or
+        a reconnect's backlog. Waiting would not make those publishes fuller, only late
+        (a 1,000-entity home's first sync took the whole 30 s low window); the rate
+        limiter still paces them."""
+        for lane in Lane:
+            self._hurry[lane].set()
+            self._dirty[lane].set()
 
     # --- intake ---------------------------------------------------------------------
 
@@ -235,13 +248,14 @@ class SyncEngine:
         while True:
             await dirty.wait()
             await self._online.wait()
-            if self.windows[lane] and not self._full_batch_queued(lane):
-                await asyncio.sleep(self.windows[lane])  # the batching window
+            hurried = await self._window(lane)
             dirty.clear()
             await self._take_turn(lane)
             pause = 0.0
             try:
                 await self.drain(lane)
+                if hurried:  # a resync's or a reconnect's backlog: large batches packed
+                    self.memory.soon()
             except TransportError as err:
                 _LOGGER.info("%s sync paused: %s", lane, err)
                 dirty.set()
@@ -256,6 +270,16 @@ class SyncEngine:
                 self._end_turn(lane)
             if pause:
                 await asyncio.sleep(pause)
+
+    async def _window(self, lane: Lane) -> bool:
+        """The batching window, cut short by `expedite` (then True)."""
+        hurry = self._hurry[lane]
+        if self.windows[lane] and not hurry.is_set() and not self._full_batch_queued(lane):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hurry.wait(), self.windows[lane])
+        hurried = hurry.is_set()
+        hurry.clear()
+        return hurried
 
     def _full_batch_queued(self, lane: Lane) -> bool:
         """A backlog of at least a full batch gains nothing by waiting for the window: its
@@ -304,3 +328,5 @@ class SyncEngine:
                 self._storage_recovered()
             self.sent_batches[lane] += 1
             sent += len(rows)
+            if lane is Lane.STRUCTURE:
+                self.memory.soon()

@@ -285,16 +285,22 @@ class HAWebSocketClient:
             async for msg in ws:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     break
-                try:
-                    payload = fastjson.loads(msg.data)
-                except ValueError:
-                    _LOGGER.warning("Ignoring a message from Home Assistant that is not JSON")
-                    continue
-                for item in payload if isinstance(payload, list) else [payload]:
-                    self._dispatch(item)
+                self._receive(msg.data)
+                # While the socket is idle the last message must not stay alive: the answer
+                # to get_states is megabytes of text and tens of megabytes once parsed.
+                del msg
         finally:
             self._connected = False
             self._fail_pending()
+
+    def _receive(self, text: str) -> None:
+        try:
+            payload = fastjson.loads(text)
+        except ValueError:
+            _LOGGER.warning("Ignoring a message from Home Assistant that is not JSON")
+            return
+        for item in payload if isinstance(payload, list) else [payload]:
+            self._dispatch(item)
 
     def _dispatch(self, message: JSONDict) -> None:
         kind = message.get("type")

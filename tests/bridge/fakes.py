@@ -75,6 +75,8 @@ class FakeHomeAssistant:
         self.states: dict[str, dict[str, Any]] = {}
         self.last_error: HAError | None = None
         self.fail_reads: HAError | None = None
+        self.fail_states: HAError | None = None  # get_states only (the registry answers)
+        self.state_reads = 0  # get_states calls (each one a parse of every state)
         self.fail_get_state: HAError | None = None
         self.calls: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
         self.on_state: StateHandler | None = None
@@ -93,8 +95,9 @@ class FakeHomeAssistant:
         self.connected = False
 
     async def get_states(self) -> list[dict[str, Any]]:
-        if self.fail_reads:
-            raise self.fail_reads
+        self.state_reads += 1
+        if self.fail_reads or self.fail_states:
+            raise self.fail_reads or self.fail_states
         return list(self.states.values())
 
     async def get_state(self, entity_id: str) -> dict[str, Any] | None:

@@ -111,6 +111,30 @@ def high_records(transport: FakeCloudTransport) -> list[dict[str, Any]]:
     return [r for p in packets for r in unpack(p) if r["lane"] == "high"]
 
 
+async def test_new_entity_state_follows_a_refresh_whose_states_read_failed(
+    tmp_path: Path,
+) -> None:
+    bridge, transport, ha = make_bridge(tmp_path)
+    ha.set("light.a", "on")
+    await bridge.start()
+    try:
+        await wait_for(lambda: high_records(transport), what="the first resync")
+        ha.set("light.new", "on", brightness=80)  # a device announced meanwhile
+        ha.fail_states = HAError("Home Assistant did not answer", "timeout")
+        assert (await bridge.refresh_scope())["ok"] is False
+        assert (await bridge.status())["last_error"]["code"] == "ha_timeout"
+        ha.fail_states = None
+        # the registry was applied already: the next refresh still owes light.new's state
+        assert (await bridge.refresh_scope()) == {"ok": True, "entities": 1}
+        sent = await wait_for(
+            lambda: [r for r in high_records(transport) if r["entity_id"] == "light.new"],
+            what="light.new's state",
+        )
+        assert sent[-1]["attributes"] == {"brightness": 80}
+    finally:
+        await bridge.stop()
+
+
 async def test_outbox_write_failure_keeps_bridge_up_and_recovers_by_itself(
     tmp_path: Path,
 ) -> None:

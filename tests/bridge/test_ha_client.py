@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+import gc
 import json
 from typing import Any
 
@@ -71,6 +72,22 @@ async def connect(session: aiohttp.ClientSession) -> AsyncIterator[Factory]:
     yield make
     for client in made:
         await client.stop()
+
+
+def holders_of(obj: object) -> list[dict[str, Any]]:
+    """The HA messages (parsed) still holding `obj` as their result."""
+    return [o for o in gc.get_objects() if isinstance(o, dict) and o.get("result") is obj]
+
+
+async def test_an_answer_is_not_kept_once_returned(ha: FakeHA, connect: Factory) -> None:
+    # a large home's get_states answer is tens of megabytes parsed: the client must not
+    # hold it (nor its text) while the socket is idle, only the caller may
+    client, _ = await connect(ha.url, ha.token)
+    states = await client.get_states()
+    assert len(states) == 2
+    assert holders_of(states) == []
+    registry = await client.get_registry()
+    assert holders_of(registry.entities) == []
 
 
 async def test_authenticates_and_reads_states_and_registry(ha: FakeHA, connect: Factory) -> None:

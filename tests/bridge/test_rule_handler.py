@@ -14,13 +14,17 @@ import aiohttp
 from aiohttp import web
 import pytest
 
+from cloud_bridge.config import parse_options
+from cloud_bridge.factory import build_bridge
 from cloud_bridge.ha.automations import RestAutomationConfigs, check_owned, rest_base
 from cloud_bridge.ha.base import HAError
 from cloud_bridge.protocol.action_packets import CommandStatus
+from cloud_bridge.protocol.packing import unpack
 from cloud_bridge.protocol.rule_packets import parse_rule_command, rule_packet
 from cloud_bridge.rule_handler import RuleHandler, collision_reason
-from tests.bridge.fakes import FakeHomeAssistant
+from tests.bridge.fakes import FakeCloudTransport, FakeHomeAssistant
 from tests.helpers.mosquitto import free_port
+from tests.helpers.polling import wait_for
 
 SHADE = "cover.bedroom_shade"
 FINDING = {
@@ -318,3 +322,45 @@ async def test_concurrent_creates_of_one_rule_save_it_once(home: HomeWithAutomat
         CommandStatus.SUCCEEDED,
     ]
     assert sum(call[:2] == ("inspextor", "check_rule") for call in home.calls) == 1
+
+
+async def test_a_connect_reads_ha_s_states_once_for_the_resync_and_the_rules(
+    home: HomeWithAutomations, tmp_path
+) -> None:
+    # a large home's states are tens of megabytes parsed: the rules sync after a connect
+    # takes its automations from the resync's read instead of reading them all again
+    await home.save("inspextor_cloud_wake", {"alias": "Wake up"})
+    home.set("light.kitchen", "on")
+    options = {
+        "contract_id": "C-7",
+        "instance_id": "home-7",
+        "instance_password": "pw-7777",
+        "transport": "mqtt",
+        "endpoint": "127.0.0.1",
+        "ha_token": "token-7",
+        "data_dir": str(tmp_path),
+        "ping_interval": 0,
+    }
+    transport = FakeCloudTransport()
+    bridge = build_bridge(
+        parse_options(options, {}),
+        transport=transport,
+        ha=home,
+        api_token="t",
+        serve_api=False,
+        automations=home,
+    )
+
+    def synced_rules() -> list[dict[str, Any]]:
+        packets = [p for t, p in transport.published if t.endswith("send_sync_query_high")]
+        records = [r for p in packets for r in unpack(p) if r.get("kind") == "rules"]
+        return records[-1]["rules"] if records else []
+
+    await bridge.start()
+    try:
+        rules = await wait_for(synced_rules, what="the cloud rules")
+        assert [r["alias"] for r in rules] == ["Wake up"]
+        assert bridge.resyncs == 1
+        assert home.state_reads == 1
+    finally:
+        await bridge.stop()
