@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-import contextlib
 import ctypes
 import logging
+
+from .tasks import cancel_and_wait
 
 _LOGGER = logging.getLogger(__name__)
 RELEASE_DELAY = 1.0  # seconds: the jobs that free come in bursts (a resync's lanes)
@@ -73,7 +74,4 @@ class MemoryReleaser:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
