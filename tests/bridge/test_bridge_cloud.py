@@ -111,7 +111,7 @@ async def test_connect_resyncs_structure_and_states(tmp_path, broker, fake_ha) -
         assert structure[0]["entities"][0]["entity_id"] == "light.kitchen"
         high = await wait_for(lambda: h.cloud.records("high"), what="high")
         assert [(r["entity_id"], r["state"]) for r in high] == [("light.kitchen", "on")]
-        low = await wait_for(lambda: h.cloud.records("low"), timeout=5, what="low")
+        low = await wait_for(lambda: h.cloud.records("low"), what="low")
         assert [(r["entity_id"], r["state"]) for r in low] == [("sensor.temp", "21.5")]
         # HA restarts: the bridge resyncs everything unconditionally
         before = h.bridge.resyncs
