@@ -99,7 +99,7 @@ class Browser:
         """Run JavaScript in the page and return its result."""
         return await self._call("POST", "/execute/sync", {"script": script, "args": list(args)})
 
-    async def wait_for(self, script: str, *args: Any, timeout: float = 10.0) -> Any:
+    async def wait_for(self, script: str, *args: Any, timeout: float = 60.0) -> Any:
         """Poll a JavaScript expression (a `return ...` body) until it is truthy."""
         return await wait_for(
             lambda: self.script(script, *args), timeout, f"the page: {script}", 0.1
