@@ -49,12 +49,15 @@ def site_observer_factory() -> Iterator[Any]:
             with seen.lock:
                 seen.messages.append((time.monotonic(), msg.topic, msg.payload))
 
+        subscribed = threading.Event()
         client.on_message = on_message
+        client.on_subscribe = lambda *_: subscribed.set()
         client.connect("127.0.0.1", port)
         client.subscribe(topic, qos=1)
         client.loop_start()
         clients.append(client)
-        time.sleep(0.2)
+        # the broker's SUBACK: from then on nothing published on `topic` is missed
+        assert subscribed.wait(30), f"no SUBACK for {topic} from the broker on {port}"
         return seen
 
     yield observe
