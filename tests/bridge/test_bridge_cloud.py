@@ -86,7 +86,8 @@ async def test_failed_reply_is_final_and_deregistration(harness: BridgeHarness) 
 async def test_ping_round_trip(harness: BridgeHarness) -> None:
     result = await harness.bridge.ping_now()
     assert result["ok"] is True
-    assert 0 <= result["rtt_ms"] < 500
+    # measured, and within the ping's own deadline (how fast is a benchmark's question)
+    assert 0 <= result["rtt_ms"] < harness.bridge.ping.timeout * 1000
     status = await harness.bridge.status()
     assert status["ping"]["last_rtt_ms"] == result["rtt_ms"]
     harness.cloud.answer_pings = False
