@@ -75,7 +75,9 @@ class StatusBuilder:
         document: dict[str, Any] = {
             "contract_id": self.config.contract_id,
             "instance_id": self.config.instance_id,
-            "cloud_connected": self.link.transport.connected,
+            # subscribed too (online follows the CONNECTED event sent after the
+            # SUBACKs): a command published once this is true is received
+            "cloud_connected": self.link.online and self.link.transport.connected,
             "ha_connected": self.ha.connected,
             "activation": {
                 "state": activation.get("state", "never"),

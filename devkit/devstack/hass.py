@@ -314,7 +314,7 @@ class HassInstance:
         )
         return dict(result["result"])
 
-    async def ensure_loaded(self, entry_id: str, timeout: float = 30.0) -> None:
+    async def ensure_loaded(self, entry_id: str, timeout: float = 60.0) -> None:
         """Reload a config entry that is not loaded, and wait until it is."""
         assert self.credentials is not None
         loop = asyncio.get_running_loop()

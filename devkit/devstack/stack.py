@@ -245,9 +245,11 @@ class Stack:
             {"host": "127.0.0.1", "port": cfg.bridge_port, "token": self.bridge_token},
         )
         self.bridge_entry_id = str(bridge_entry["entry_id"])
-        # On a second run the entry already existed: hass tried it before the bridge was
-        # up and is waiting to retry. Load it now rather than after HA's backoff.
-        await self.hass.ensure_loaded(self.bridge_entry_id)
+        # On a second run every entry already existed. HA answers HTTP before it sets up
+        # integrations, so an entry may still be loading; the bridge's was tried before
+        # the bridge was up and waits to retry (loaded now rather than after HA's backoff).
+        for entry in await self.hass.config_entries("inspextor"):
+            await self.hass.ensure_loaded(str(entry["entry_id"]))
 
     def _things_site_file(self) -> Path:
         cfg = self.config

@@ -66,6 +66,9 @@ class AsyncMqttClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._connected: asyncio.Event | None = None
+        # Set once the broker acknowledged every SUBSCRIBE sent (mids still unacked).
+        self._subscribed: asyncio.Event | None = None
+        self._unacked_subs: set[int] = set()
         self._misc_task: asyncio.Task[None] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -86,6 +89,7 @@ class AsyncMqttClient:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_publish = self._handle_publish
+        client.on_subscribe = self._handle_subscribe
         client.on_socket_open = self._socket_open
         client.on_socket_close = self._socket_close
         client.on_socket_register_write = self._socket_register_write
@@ -98,21 +102,40 @@ class AsyncMqttClient:
         return self._connected is not None and self._connected.is_set()
 
     async def connect(self, timeout: float = 10.0) -> None:
-        """Connect and wait for the CONNACK; raises TimeoutError or OSError."""
+        """Connect and wait for the CONNACK and the SUBACK of every subscription made
+        before: from then on nothing published to those topics is missed. Raises
+        TimeoutError or OSError."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._connected = asyncio.Event()
+        self._subscribed = asyncio.Event()
         self._closing = False
         self._client.connect_async(self.host, self.port, self._keepalive)
         await self._loop.run_in_executor(None, self._client.reconnect)
         self._misc_task = self._loop.create_task(self._misc_loop())
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        await asyncio.wait_for(self._ready(), timeout)
 
-    async def subscribe(self, topic: str, qos: int = 1) -> None:
-        """Subscribe now and again after every reconnect."""
+    async def _ready(self) -> None:
+        assert self._connected is not None
+        assert self._subscribed is not None
+        await self._connected.wait()
+        await self._subscribed.wait()
+
+    async def subscribe(self, topic: str, qos: int = 1, timeout: float = 10.0) -> None:
+        """Subscribe now and again after every reconnect; when connected, return once
+        the broker acknowledged it (raises TimeoutError)."""
         self._subscriptions.append((topic, qos))
         if self.connected:
-            self._client.subscribe(topic, qos)
+            self._send_subscribe(topic, qos)
+            assert self._subscribed is not None
+            await asyncio.wait_for(self._subscribed.wait(), timeout)
+
+    def _send_subscribe(self, topic: str, qos: int) -> None:
+        assert self._subscribed is not None
+        result, mid = self._client.subscribe(topic, qos)
+        if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+            self._unacked_subs.add(mid)
+            self._subscribed.clear()
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> int:
         """Queue a publish (written by the loop); returns the message id."""
@@ -241,9 +264,12 @@ class AsyncMqttClient:
         if reason.is_failure:
             _LOGGER.warning("%s: broker refused the connection: %s", self.client_id, reason)
             return
-        for topic, qos in self._subscriptions:
-            client.subscribe(topic, qos)
         assert self._connected is not None
+        assert self._subscribed is not None
+        self._unacked_subs.clear()
+        self._subscribed.set()
+        for topic, qos in self._subscriptions:
+            self._send_subscribe(topic, qos)
         self._connected.set()
         if self._on_connect is not None:
             self._on_connect()
@@ -285,6 +311,15 @@ class AsyncMqttClient:
             self._on_message(msg.topic, msg.payload)
         except Exception:
             _LOGGER.exception("%s: handler failed for %s", self.client_id, msg.topic)
+
+    def _handle_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, reasons: Any, _props: Any
+    ) -> None:
+        if any(getattr(reason, "is_failure", False) for reason in reasons):
+            _LOGGER.warning("%s: broker refused a subscription: %s", self.client_id, reasons)
+        self._unacked_subs.discard(mid)
+        if not self._unacked_subs and self._subscribed is not None:
+            self._subscribed.set()
 
     def _handle_publish(
         self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: Any, _props: Any

@@ -86,7 +86,8 @@ async def test_failed_reply_is_final_and_deregistration(harness: BridgeHarness) 
 async def test_ping_round_trip(harness: BridgeHarness) -> None:
     result = await harness.bridge.ping_now()
     assert result["ok"] is True
-    assert 0 <= result["rtt_ms"] < 500
+    # measured, and within the ping's own deadline (how fast is a benchmark's question)
+    assert 0 <= result["rtt_ms"] < harness.bridge.ping.timeout * 1000
     status = await harness.bridge.status()
     assert status["ping"]["last_rtt_ms"] == result["rtt_ms"]
     harness.cloud.answer_pings = False
@@ -111,7 +112,7 @@ async def test_connect_resyncs_structure_and_states(tmp_path, broker, fake_ha) -
         assert structure[0]["entities"][0]["entity_id"] == "light.kitchen"
         high = await wait_for(lambda: h.cloud.records("high"), what="high")
         assert [(r["entity_id"], r["state"]) for r in high] == [("light.kitchen", "on")]
-        low = await wait_for(lambda: h.cloud.records("low"), timeout=5, what="low")
+        low = await wait_for(lambda: h.cloud.records("low"), what="low")
         assert [(r["entity_id"], r["state"]) for r in low] == [("sensor.temp", "21.5")]
         # HA restarts: the bridge resyncs everything unconditionally
         before = h.bridge.resyncs

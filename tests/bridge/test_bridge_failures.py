@@ -62,7 +62,7 @@ async def test_connect_retries_and_connection_events(tmp_path: Path) -> None:
     try:
         assert transport.subscriptions == ["inx/C-9/activate", "inx/C-9/ping", "inx/C-9/action"]
         assert (await bridge.status())["last_error"]["code"] == "connect_failed"
-        await wait_for(lambda: transport.connected, timeout=5, what="second connect attempt")
+        await wait_for(lambda: transport.connected, what="second connect attempt")
         await wait_for(lambda: "inx/C-9/send_sync_query_high" in topics(transport), what="sync")
         transport.emit(ConnectionState.INTERRUPTED, "duplicate_client_id", "kicked")
         status = await bridge.status()
@@ -184,13 +184,13 @@ async def test_sync_pauses_while_publishing_fails(tmp_path: Path) -> None:
         )
         assert (await bridge.store.counts())["high"] == 1  # kept in the outbox
         transport.fail_publish = None
-        await wait_for(lambda: sent_entities(transport), timeout=5, what="retry")
+        await wait_for(lambda: sent_entities(transport), what="retry")
         assert sent_entities(transport) == ["switch.s"]
-        for _ in range(100):  # removed from the outbox once acknowledged
-            if (await bridge.store.counts())["high"] == 0:
-                break
-            await asyncio.sleep(0.02)
-        assert (await bridge.store.counts())["high"] == 0
+
+        async def outbox_empty() -> bool:  # removed from the outbox once acknowledged
+            return (await bridge.store.counts())["high"] == 0
+
+        await wait_for(outbox_empty, what="the acknowledged row to leave the outbox")
     finally:
         await bridge.stop()
 
@@ -376,12 +376,11 @@ async def test_expired_command_ids_are_forgotten(tmp_path: Path) -> None:
     await bridge.start()
     try:
         await wait_for(lambda: bridge.last_error is None, what="started")
-        for _ in range(100):  # housekeeping runs at start
-            if await bridge.store.remember_command("old", time.time() + 60):
-                break
-            await asyncio.sleep(0.02)
-        else:
-            raise AssertionError("the expired command id was never purged")
+        # housekeeping runs at start: once it has, the id is new again
+        await wait_for(
+            lambda: bridge.store.remember_command("old", time.time() + 60),
+            what="the expired command id to be purged",
+        )
     finally:
         await bridge.stop()
 

@@ -20,6 +20,7 @@ from devkit.devcloud import DevCloud
 from tests.helpers.devcloud_fixtures import cloud, home, url
 from tests.helpers.devcloud_home import KITCHEN_STRUCTURE, Home
 from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.polling import wait_for
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
 
@@ -54,7 +55,7 @@ async def synced_home(home: Home, cloud: DevCloud) -> None:
     )
     home.send(Lane.LOW, [home.state(Lane.LOW, "sensor.hall_temperature", "21.5")])
     for _ in range(4):
-        await asyncio.wait_for(events.get(), 5)
+        await asyncio.wait_for(events.get(), 30)
     cloud.unlisten(events)
 
 
@@ -111,12 +112,13 @@ async def test_api_sends_a_command_and_tracks_it(
             assert response.status == 202
             command = await response.json()
         assert command["origin"] == "cloud_ui"
-        for _ in range(100):
+
+        async def final() -> dict[str, Any] | None:
             async with http.get(f"{url}/api/commands/{command['id']}") as response:
-                tracked = await response.json()
-            if tracked["final"]:
-                break
-            await asyncio.sleep(0.05)
+                tracked: dict[str, Any] = await response.json()
+            return tracked if tracked["final"] else None
+
+        tracked = await wait_for(final, what="the command's final result")
         assert [r["status"] for r in tracked["results"]] == ["accepted", "succeeded"]
         assert tracked["results"][1]["state"]["attributes"] == {"brightness": 9}
     finally:
@@ -162,7 +164,7 @@ async def test_page_is_served_and_events_are_pushed(
         assert await stream.content.readline() == b": connected\n"
         await stream.content.readline()
         home.send(Lane.HIGH, [home.state(Lane.HIGH, "light.kitchen", "on", brightness=200)])
-        line = await asyncio.wait_for(stream.content.readline(), 5)
+        line = await asyncio.wait_for(stream.content.readline(), 30)
         event = json.loads(line.decode().removeprefix("data: "))
     assert event["type"] == "record"
     assert event["record"]["entity_id"] == "light.kitchen"

@@ -105,7 +105,7 @@ async def test_rule_commands_results_refusals_and_the_synced_list(
         assert (await _command(http, url, forced["id"]))["results"][-1]["rule"] == SAVED
         events = cloud.listen()
         home.send(Lane.STRUCTURE, [rules_record(1, time.time(), [SAVED])])
-        await asyncio.wait_for(events.get(), 5)
+        await asyncio.wait_for(events.get(), 30)
         home.send(Lane.STRUCTURE, [rules_record(1, time.time(), [])])  # a replay: ignored
         await asyncio.sleep(0.3)
         async with http.get(f"{url}/api/homes/C1/rules") as resp:

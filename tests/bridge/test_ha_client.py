@@ -243,13 +243,13 @@ async def test_reconnects_after_drop_then_resnapshots_and_resubscribes(
 async def test_pending_request_fails_fast_when_connection_drops(
     ha: FakeHA, connect: Factory
 ) -> None:
-    ha.slow_service("cover", "open_cover", 5)
+    ha.hold_service("cover", "open_cover")  # never answers: only the drop can end the call
     client, _ = await connect(ha.url, ha.token)
-    call = asyncio.create_task(client.call_service("cover", "open_cover", {}, {}, timeout=10))
+    call = asyncio.create_task(client.call_service("cover", "open_cover", {}, {}, timeout=60))
     await wait_for(lambda: bool(ha.calls("cover")))
     await ha.drop_connections()
     with pytest.raises(HAError) as err:
-        await asyncio.wait_for(call, 2)
+        await asyncio.wait_for(call, 30)  # long before its own 60 s timeout
     assert err.value.code == "connection_lost"
 
 
@@ -270,9 +270,9 @@ async def test_connects_once_home_assistant_comes_up(connect: Factory) -> None:
 async def test_stop_stops_reconnecting(ha: FakeHA, connect: Factory) -> None:
     client, _ = await connect(ha.url, ha.token)
     await client.stop()
-    await asyncio.sleep(0.2)
     assert not client.connected
-    assert ha.connection_count == 0
+    await wait_for(lambda: ha.connection_count == 0, what="HA to see the client go")
+    await asyncio.sleep(0.2)  # with a 0.02 s backoff a reconnect would show here
     assert ha.connections_accepted == 1
     with pytest.raises(HAError):
         await client.get_states()
@@ -284,16 +284,19 @@ async def test_event_flood_is_read_while_a_slow_call_is_pending(
     # HA drops a client that lets messages pile up; make the fake strict about it.
     async with running_fake_ha(pending_peak=300, pending_peak_time=0.5) as ha:
         ha.set_state("light.a", "off")
-        ha.slow_service("script", "long_running", 3)
+        answer = ha.hold_service("script", "long_running")
         client, rec = await connect(ha.url, ha.token)
-        call = asyncio.create_task(client.call_service("script", "long_running", {}, {}))
+        call = asyncio.create_task(
+            client.call_service("script", "long_running", {}, {}, timeout=120)
+        )
         await wait_for(lambda: bool(ha.calls("script")))
         for i in range(5000):
             ha.set_state(f"sensor.s{i % 50}", str(i), {"payload": "x" * 200})
             if i % 100 == 0:
                 await asyncio.sleep(0)
-        await wait_for(lambda: len(rec.states) == 5000, timeout=2.5)
+        await wait_for(lambda: len(rec.states) == 5000)
         assert not call.done()  # every event arrived while the call was still pending
+        answer.set()
         assert rec.states[-1][1] is not None
         assert rec.states[-1][1]["state"] == "4999"
         assert ha.dropped_for_lag == 0
@@ -318,7 +321,7 @@ async def test_events_flow_while_on_connected_is_still_running(
         await wait_for(lambda: len(rec.states) == 1)
         assert not start.done()
         rec.slow_connected.set()
-        await asyncio.wait_for(start, 2)
+        await asyncio.wait_for(start, 30)
     finally:
         rec.slow_connected.set()
         await client.stop()

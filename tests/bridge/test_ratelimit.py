@@ -78,7 +78,7 @@ async def test_priorities_control_first_then_structure_high_low() -> None:
     limiter.window.max_publishes = 100  # let them through, most urgent first
     async with limiter._changed:
         limiter._changed.notify_all()
-    await asyncio.wait_for(asyncio.gather(*tasks), 3)
+    await asyncio.wait_for(asyncio.gather(*tasks), 30)
     assert order == ["control", "structure", "high", "low"]
 
 

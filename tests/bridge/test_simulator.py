@@ -10,6 +10,7 @@ import pytest
 from devkit.simulator import Fleet, SimConfig, SimDeviceSpec
 from devkit.simulator.device import sensor_bounds
 from tests.helpers.mosquitto import Broker
+from tests.helpers.polling import wait_for
 from tests.helpers.sim_fixtures import broker, observer
 from tests.helpers.sim_observer import Observer
 
@@ -50,22 +51,19 @@ async def test_availability_retained_and_last_will(broker: Broker, fleet: Fleet)
 
     fleet["b5ea3f/42"].kill()
 
-    # A subscriber arriving afterwards gets the broker's retained will.
-    async def retained_offline() -> None:
+    # A subscriber arriving afterwards gets the broker's retained will (once the broker
+    # has seen the connection drop: a new subscriber each time until then).
+    async def retained_offline() -> bool:
         obs = await Observer(broker.host, broker.port).start(f"{BASE}/b5ea3f/42/availability")
         try:
-            await obs.wait_for(lambda m: any(x.text == "offline" for x in m), 0.5)
+            await obs.wait_for(bool, 1.0)  # the retained status, online or not
+            return any(x.text == "offline" for x in obs.messages)
+        except AssertionError:
+            return False
         finally:
             await obs.stop()
 
-    for _ in range(20):
-        try:
-            await retained_offline()
-            break
-        except AssertionError:
-            continue
-    else:
-        pytest.fail("the broker never published the last will")
+    await wait_for(retained_offline, what="the broker's retained last will")
 
 
 async def test_clean_stop_publishes_offline(broker: Broker, observer: Observer) -> None:
@@ -181,7 +179,7 @@ async def test_sensors_drift_within_bounds(broker: Broker, observer: Observer) -
             temps = [m for m in messages if m.topic == f"{BASE}/b5ea3f/45/temperature/status"]
             return len(temps) >= 40
 
-        await observer.wait_for(enough, 10)
+        await observer.wait_for(enough)
     finally:
         await fleet.stop()
     for capability, device in (
@@ -225,5 +223,5 @@ async def test_drop_rate_and_confirm_delay(broker: Broker, observer: Observer) -
 async def test_flood_publishes_at_rate(fleet: Fleet, observer: Observer) -> None:
     sent = await fleet.flood(500, 0.5)
     assert 230 <= sent <= 260
-    await observer.wait_for(lambda m: sum(1 for x in m if x.topic.endswith("/status")) >= sent, 5)
+    await observer.wait_for(lambda m: sum(1 for x in m if x.topic.endswith("/status")) >= sent)
     assert await fleet.flood(0, 1) == 0

@@ -294,11 +294,11 @@ async def test_dead_broker_is_detected_by_keepalive(broker: Broker, make_transpo
     await transport.connect()
     os.kill(broker.process.pid, signal.SIGSTOP)  # the link is up but nobody answers
     try:
-        await wait_for(lambda: ConnectionState.INTERRUPTED in rec.states(), timeout=6)
+        await wait_for(lambda: ConnectionState.INTERRUPTED in rec.states())
         assert not transport.connected
     finally:
         os.kill(broker.process.pid, signal.SIGCONT)
-    await wait_for(lambda: transport.connected, timeout=6)
+    await wait_for(lambda: transport.connected)
 
 
 async def test_publish_awaiting_puback_fails_when_connection_drops(
@@ -312,7 +312,7 @@ async def test_publish_awaiting_puback_fails_when_connection_drops(
     assert not publish.done()
     os.kill(broker.process.pid, signal.SIGKILL)  # connection reset: no PUBACK will come
     with pytest.raises(TransportError) as err:
-        await asyncio.wait_for(publish, 5)
+        await asyncio.wait_for(publish, 30)
     assert err.value.code == "lost"
 
 

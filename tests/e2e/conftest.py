@@ -49,12 +49,15 @@ def site_observer_factory() -> Iterator[Any]:
             with seen.lock:
                 seen.messages.append((time.monotonic(), msg.topic, msg.payload))
 
+        subscribed = threading.Event()
         client.on_message = on_message
+        client.on_subscribe = lambda *_: subscribed.set()
         client.connect("127.0.0.1", port)
         client.subscribe(topic, qos=1)
         client.loop_start()
         clients.append(client)
-        time.sleep(0.2)
+        # the broker's SUBACK: from then on nothing published on `topic` is missed
+        assert subscribed.wait(30), f"no SUBACK for {topic} from the broker on {port}"
         return seen
 
     yield observe
@@ -90,7 +93,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             print(f"--- tail of {log.name} ---\n{log.read_text(errors='replace')[-3000:]}")
 
 
-async def wait_for_entities(stack: Stack, entity_ids: list[str], timeout: float = 30) -> None:
+async def wait_for_entities(stack: Stack, entity_ids: list[str], timeout: float = 90) -> None:
     """Wait until HA has states (not unknown) for every entity."""
     assert stack.hass is not None
     deadline = time.monotonic() + timeout
@@ -120,7 +123,7 @@ async def devcloud(stack: Stack, method: str, path: str, body: Any = None) -> tu
 
 
 async def command_until_final(
-    stack: Stack, service: str, entity_id: str, data: dict[str, Any], timeout: float = 30
+    stack: Stack, service: str, entity_id: str, data: dict[str, Any], timeout: float = 60
 ) -> dict[str, Any]:
     """Send a command as the mobile app does and wait for its final result."""
     status, sent = await devcloud(

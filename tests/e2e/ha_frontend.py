@@ -9,12 +9,13 @@ WebDriver itself, as a user would.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 import re
 from typing import Any
 
-from tests.helpers.webdriver import Browser
+from tests.helpers.webdriver import NOT_DELIVERED, Browser, WebDriverError
 
 # Helpers defined in the page before each script.
 PAGE_JS = r"""
@@ -107,13 +108,31 @@ class HaFrontend:
 
     async def click(self, body: str, *args: Any) -> None:
         """Click what `body` returns (waiting until it exists)."""
-        await self.until(body, *args)
-        await self.browser.click(await self.browser.element(PAGE_JS + body, *args))
+        await self._deliver(body, args, self.browser.click)
 
     async def type(self, body: str, keys: str, *args: Any) -> None:
         """Type into what `body` returns."""
-        await self.until(body, *args)
-        await self.browser.send_keys(await self.browser.element(PAGE_JS + body, *args), keys)
+        await self._deliver(body, args, lambda element: self.browser.send_keys(element, keys))
+
+    async def _deliver(
+        self, body: str, args: tuple[Any, ...], act: Callable[[str], Awaitable[None]]
+    ) -> None:
+        """Find the element and act on it. A click or keys WebDriver did not deliver (the
+        element was still covered by an opening dialog, or re-rendered since it was found)
+        had no effect on the page: find the element again and retry, up to a deadline."""
+        deadline = asyncio.get_running_loop().time() + 90.0
+        while True:
+            await self.until(body, *args)
+            try:
+                await act(await self.browser.element(PAGE_JS + body, *args))
+                return
+            except WebDriverError as err:
+                if err.error not in NOT_DELIVERED:
+                    raise
+                if asyncio.get_running_loop().time() > deadline:
+                    await self.shot("not-delivered")
+                    raise
+            await asyncio.sleep(0.3)
 
     async def shot(self, name: str) -> Path:
         """Keep a PNG of the screen."""

@@ -25,7 +25,7 @@ async def test_click_switches_light_on_page_and_device(
     try:
         await browser.get(stack.devcloud_url + "/")
         await browser.wait_for(
-            "return document.querySelector(arguments[0]) !== null", ROW, timeout=15
+            "return document.querySelector(arguments[0]) !== null", ROW, timeout=60
         )
         before = await browser.script(
             "return document.querySelector(arguments[0]).dataset.state", ROW
@@ -37,7 +37,7 @@ async def test_click_switches_light_on_page_and_device(
             "return document.querySelector(arguments[0]).dataset.state === arguments[1]",
             ROW,
             want,
-            timeout=15,
+            timeout=60,
         )
         assert await browser.script("return window.__notReloaded === true")
         await browser.screenshot(tmp_path / "devcloud-page.png")

@@ -75,7 +75,7 @@ async def test_rules_on_the_page_at_desktop_and_phone_size(
         await browser.get(stack.devcloud_url + "/")
         await browser.wait_for(
             "return document.querySelector('#rule-form select[name=target] option') !== null",
-            timeout=20,
+            timeout=60,
         )
         at = (datetime.now(UTC) + timedelta(seconds=60)).strftime("%H:%M:%S")
         status = await _fill_and_save(
@@ -91,7 +91,7 @@ async def test_rules_on_the_page_at_desktop_and_phone_size(
         )
         assert status == "succeeded"
         await browser.wait_for(
-            "return document.querySelector('[data-rule-id=page_shade]') !== null", timeout=20
+            "return document.querySelector('[data-rule-id=page_shade]') !== null", timeout=60
         )
         await browser.screenshot(tmp_path / "rules-desktop.png")
 
@@ -116,7 +116,7 @@ async def test_rules_on_the_page_at_desktop_and_phone_size(
         refusal = await browser.wait_for(
             "const r = document.querySelector('[data-rule-id=page_hall] .refusal');"
             "return r && r.textContent",
-            timeout=20,
+            timeout=60,
         )
         assert USER_ALIAS in refusal
         assert await browser.script(LAYOUT) == []

@@ -24,7 +24,7 @@ async def test_a_command_file_put_from_the_page_shows_its_result(
     browser = await start_browser(*paths)
     try:
         await browser.get(stack.devcloud_url + "/")
-        await browser.wait_for("return !document.getElementById('store').hidden", timeout=15)
+        await browser.wait_for("return !document.getElementById('store').hidden", timeout=60)
         await browser.script(
             "document.getElementById('store-commands').value = arguments[0]", COMMANDS
         )

@@ -35,7 +35,7 @@ import uuid
 from aiohttp import WSMsgType, web
 
 from tests.helpers.mosquitto import free_port
-from tests.helpers.polling import wait_for
+from tests.helpers.polling import DEFAULT_TIMEOUT, wait_for
 
 type JSON = dict[str, Any]
 HA_VERSION = "2025.4.4"
@@ -143,6 +143,7 @@ class FakeHA:
         self.port = free_port()
         self._failures: dict[tuple[str, str], ServiceFailure] = {}
         self._delays: dict[tuple[str, str], float] = {}
+        self._holds: dict[tuple[str, str], asyncio.Event] = {}
         self._responses: dict[tuple[str, str], JSON] = {}
         self._hooks: list[ServiceHook] = []
         self._connections: set[_Connection] = set()
@@ -191,7 +192,7 @@ class FakeHA:
         for conn in conns:
             await conn.ws.close()
 
-    async def wait_for_connections(self, count: int = 1, timeout: float = 5.0) -> None:
+    async def wait_for_connections(self, count: int = 1, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Wait until `count` authenticated clients are connected."""
         await wait_for(lambda: self.connection_count >= count, timeout, f"{count} HA clients", 0.01)
 
@@ -313,6 +314,11 @@ class FakeHA:
         """Make domain.service take `seconds` before it answers."""
         self._delays[(domain, service)] = seconds
 
+    def hold_service(self, domain: str, service: str) -> asyncio.Event:
+        """Make domain.service answer only once the returned event is set."""
+        gate = self._holds[(domain, service)] = asyncio.Event()
+        return gate
+
     def service_response(self, domain: str, service: str, response: JSON) -> None:
         """What domain.service returns when called with return_response."""
         self._responses[(domain, service)] = response
@@ -334,6 +340,8 @@ class FakeHA:
         self.service_calls.append(call)
         if delay := self._delays.get(key):
             await asyncio.sleep(delay)
+        if gate := self._holds.get(key):
+            await gate.wait()
         if failure := self._failures.get(key):
             raise failure
         response = self._responses.get(key)

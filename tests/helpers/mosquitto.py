@@ -76,7 +76,7 @@ def mosquitto_path() -> str | None:
     return find_mosquitto()
 
 
-def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -87,6 +87,16 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) 
     raise RuntimeError(f"mosquitto did not listen on {port} within {timeout}s")
 
 
+def _listener_ports(conf: Path) -> list[int]:
+    """Every port the configuration listens on (`listener <port> [address]` lines)."""
+    ports = []
+    for line in conf.read_text().splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] == "listener" and words[1].isdigit():
+            ports.append(int(words[1]))
+    return ports
+
+
 def _spawn(conf: Path, port: int) -> subprocess.Popen[bytes]:
     binary = mosquitto_path()
     if binary is None:
@@ -94,7 +104,10 @@ def _spawn(conf: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    _wait_port(port, proc)
+    # Mosquitto opens its listeners one after the other (a TLS one loads its certificates
+    # first): the broker is up once every one of them accepts, not only the first.
+    for listener in dict.fromkeys([port, *_listener_ports(conf)]):
+        _wait_port(listener, proc)
     return proc
 
 

@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from devkit.simulator.mqtt_loop import AsyncMqttClient
-from tests.helpers.polling import wait_for
+from tests.helpers.polling import DEFAULT_TIMEOUT, wait_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class Observer:
         return [m for m in self.messages if m.topic == topic]
 
     async def wait_for(
-        self, predicate: Callable[[list[Seen]], bool], timeout: float = 5.0
+        self, predicate: Callable[[list[Seen]], bool], timeout: float = DEFAULT_TIMEOUT
     ) -> list[Seen]:
         """Wait until predicate(messages) holds; AssertionError with context if not."""
         try:
@@ -63,7 +63,7 @@ class Observer:
             raise AssertionError(f"{err}; last: {tail}") from None
         return self.messages
 
-    async def wait_topic(self, topic: str, timeout: float = 5.0, **match: Any) -> Seen:
+    async def wait_topic(self, topic: str, timeout: float = DEFAULT_TIMEOUT, **match: Any) -> Seen:
         """The first message on `topic` whose JSON payload has the given fields."""
 
         def matching(messages: list[Seen]) -> list[Seen]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 import shutil
@@ -22,6 +23,25 @@ from tests.helpers.mosquitto import free_port
 from tests.helpers.polling import wait_for
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element identifier
+# WebDriver errors for a click or keys it did not deliver: the element was covered (a
+# dialog still animating open), re-rendered or gone since it was found, or not yet
+# interactable.
+NOT_DELIVERED = frozenset(
+    {
+        "element click intercepted",
+        "stale element reference",
+        "element not interactable",
+        "no such element",
+    }
+)
+
+
+class WebDriverError(RuntimeError):
+    """A WebDriver command failed; `error` is the W3C error code."""
+
+    def __init__(self, message: str, error: str) -> None:
+        super().__init__(message)
+        self.error = error
 
 
 def chromium_paths() -> tuple[str, str] | None:
@@ -44,7 +64,9 @@ class Browser:
         async with self.session.request(method, f"{self.base}{path}", json=body) as resp:
             payload = await resp.json(content_type=None)
             if resp.status >= 400:
-                raise RuntimeError(f"webdriver {method} {path}: {payload}")
+                value = payload.get("value") if isinstance(payload, dict) else None
+                error = value.get("error", "") if isinstance(value, dict) else ""
+                raise WebDriverError(f"webdriver {method} {path}: {payload}", str(error))
             return payload["value"]
 
     async def get(self, url: str) -> None:
@@ -66,7 +88,7 @@ class Browser:
         """The element id of what a script returns (reaches into shadow roots, unlike CSS)."""
         value = await self.script(script, *args)
         if not isinstance(value, dict) or ELEMENT not in value:
-            raise RuntimeError(f"script returned no element: {script}")
+            raise WebDriverError(f"script returned no element: {script}", "no such element")
         return str(value[ELEMENT])
 
     async def send_keys(self, element: str, text: str) -> None:
@@ -77,7 +99,7 @@ class Browser:
         """Run JavaScript in the page and return its result."""
         return await self._call("POST", "/execute/sync", {"script": script, "args": list(args)})
 
-    async def wait_for(self, script: str, *args: Any, timeout: float = 10.0) -> Any:
+    async def wait_for(self, script: str, *args: Any, timeout: float = 60.0) -> Any:
         """Poll a JavaScript expression (a `return ...` body) until it is truthy."""
         return await wait_for(
             lambda: self.script(script, *args), timeout, f"the page: {script}", 0.1
@@ -101,13 +123,18 @@ async def start_browser(browser_bin: str, driver_bin: str) -> Browser:
     profile = Path(tempfile.mkdtemp(prefix="chromium-"))
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
     root = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60  # chromedriver starts slowly on a loaded host
+    while True:
+        with contextlib.suppress(aiohttp.ClientError):
             async with session.get(f"{root}/status") as resp:
                 if resp.status == 200:
                     break
-        except aiohttp.ClientError:
-            await asyncio.sleep(0.1)
+        if driver.poll() is not None or loop.time() > deadline:
+            driver.kill()
+            await session.close()
+            raise RuntimeError(f"chromedriver did not answer on {root} (exit {driver.poll()})")
+        await asyncio.sleep(0.1)
     args = [
         "--headless=new",
         "--no-sandbox",

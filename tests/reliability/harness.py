@@ -236,7 +236,7 @@ class BridgeProcess:
         self,
         session: aiohttp.ClientSession,
         condition: Callable[[dict[str, Any]], bool],
-        timeout: float = 20.0,
+        timeout: float = 60.0,
         what: str = "the bridge's status",
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -249,12 +249,12 @@ class BridgeProcess:
             await asyncio.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what}: {await self.status(session)}")
 
-    async def ready(self, session: aiohttp.ClientSession, timeout: float = 20.0) -> None:
+    async def ready(self, session: aiohttp.ClientSession, timeout: float = 60.0) -> None:
         await self.wait_status(
             session, lambda s: s["cloud_connected"] and s["ha_connected"], timeout, "ready"
         )
 
-    async def drained(self, session: aiohttp.ClientSession, timeout: float = 60.0) -> None:
+    async def drained(self, session: aiohttp.ClientSession, timeout: float = 120.0) -> None:
         await self.wait_status(
             session,
             lambda s: (

@@ -161,7 +161,7 @@ async def test_hostile_input_and_canary_secrets(
     async with aiohttp.ClientSession() as session:
         bridge.start()
         try:
-            await bridge.ready(session, timeout=30)
+            await bridge.ready(session, timeout=120)  # TLS and coverage on a loaded host
             code, _ = await bridge.api(session, "PUT", "/api/exposure", {"entities": [EXPOSED]})
             assert code == 200
             for payload, _ in packets:
@@ -173,7 +173,7 @@ async def test_hostile_input_and_canary_secrets(
             try:
                 await wait_for(
                     lambda: all(ledger.results_for(c) for c in due),
-                    timeout=30,
+                    timeout=120,
                     what="a result for every hostile command with an id",
                 )
             except AssertionError:
