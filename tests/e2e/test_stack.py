@@ -105,10 +105,14 @@ async def test_mobile_command_turns_the_light_on(stack: Stack, site_observer_fac
     assert any(payload_value(p) == 128 for _, p in seen.matching(KITCHEN_STATUS))
 
 
-async def test_device_change_reaches_the_cloud_within_2s(
+async def test_a_change_made_at_the_device_reaches_the_cloud(
     stack: Stack, site_observer_factory
 ) -> None:
-    """A wall-switch change on the device shows in the cloud's copy within 2 s."""
+    """A wall-switch change on the device (not through HA) shows in the cloud's copy.
+
+    How fast is benchmark 2's figure (rows 2a/2b, p99 under 1 s beside the baseline);
+    a loaded CI machine cannot time it, so here it only has to arrive.
+    """
     seen = site_observer_factory(stack.config.site_port, KITCHEN_STATUS)
     before = len(seen.matching(KITCHEN_STATUS))
     # The device is switched locally (not through HA): a command straight to the device.
@@ -120,20 +124,20 @@ async def test_device_change_reaches_the_cloud_within_2s(
         hostname="127.0.0.1",
         port=stack.config.site_port,
     )
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while len(seen.matching(KITCHEN_STATUS)) == before and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
+    assert len(seen.matching(KITCHEN_STATUS)) > before, "the device never reported the change"
     device_time = seen.matching(KITCHEN_STATUS)[-1][0]
-    while time.monotonic() < device_time + 5:
+    entity = None
+    while time.monotonic() < device_time + 60:
         entity = await cloud_entity(stack, "light.kitchen_light")
         if entity and (entity.get("attributes") or {}).get("brightness") == 37:
             break
         await asyncio.sleep(0.05)
-    latency = time.monotonic() - device_time
-    print(f"device status -> cloud copy: {latency * 1000:.0f} ms")
+    print(f"device status -> cloud copy: {(time.monotonic() - device_time) * 1000:.0f} ms")
     assert entity is not None
     assert entity["attributes"]["brightness"] == 37
-    assert latency < 2.0
 
 
 async def test_command_for_unexposed_entity_is_rejected(
