@@ -51,6 +51,9 @@ BASE = home_mix.BASE
 UNSET = (None, "unknown", "unavailable")
 SIDES = ("ours", "floor", "mqtt")
 FLOOR_SOURCE = Path(__file__).resolve().parent / "floor" / "bench_floor"
+# A clean stop saves the registries the next start reads: at 10,000 devices on a loaded
+# machine it took over 30 s (hass's own default), and a kill lost them.
+STOP_TIMEOUT = 180.0
 
 
 @dataclass(slots=True)
@@ -391,7 +394,7 @@ async def _first_start(
     elif side == "floor":
         await hass.ensure_entry("bench_floor", [])
     await _wait_set_up(hass, len(home_mix.entity_keys(specs)), timeout)
-    await hass.stop()
+    await hass.stop(STOP_TIMEOUT)
 
 
 def _bytecode_cache(workdir: Path) -> dict[str, str]:
@@ -430,7 +433,7 @@ async def measure_side(workdir: Path, specs: list[SimDeviceSpec], sizes: Sizes, 
             result.runs.append(run)
             if len(result.runs) == sizes.runs and hass.process is not None:
                 hass.process.kill()  # nothing is kept: no clean shutdown to wait for
-            await hass.stop()
+            await hass.stop(STOP_TIMEOUT)
     finally:
         devices.stop()
         await hass.stop()
