@@ -106,7 +106,7 @@ async def _stack(run: Run) -> None:
 
 async def _large_home(run: Run) -> None:
     sizes = (
-        ingest.Sizes(devices=(24,), messages_per_device=2, runs=1) if run.quick else ingest.Sizes()
+        ingest.Sizes(devices=(24,), messages_per_blast=0, runs=1) if run.quick else ingest.Sizes()
     )
     if run.sizes:
         sizes.devices = run.sizes

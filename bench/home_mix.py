@@ -5,7 +5,8 @@ Per 12 devices: 4 dimmable lights, 2 RGBW lights, 2 shades, 2 motion sensors, 1 
 multisensor (illuminance, temperature, humidity, motion) and 1 ozone sensor. Each blast
 round sends one status per device: a light's brightness, a shade's position, a motion
 sensor's motion, one of the Steinel's four readings in turn, an ozone reading; every value
-differs from the previous round's, so every message must change a state.
+differs from the previous round's, so every message must change a state (bench/ingest.py's
+devices flip a motion from whatever they last sent, full answers included).
 """
 
 from __future__ import annotations
@@ -86,30 +87,25 @@ def value(spec: SimDeviceSpec, cap: str, round_: int) -> int | float | bool:
     return round(40 + (round_ * 7.3) % 60, 1)
 
 
-def last_round(spec: SimDeviceSpec, cap: str, up_to: int) -> int:
-    """The last round at or before `up_to` in which the device reported `cap` (0: the
-    start-up answer, which carries every capability)."""
-    for round_ in range(up_to, 0, -1):
-        if capability(spec, round_) == cap:
-            return round_
-    return 0
-
-
 def topic(spec: SimDeviceSpec, cap: str) -> str:
     """The status topic of one capability (no subtopic codes: the capability name)."""
     return f"{BASE}/{spec.path}/{cap}/status"
 
 
+def message(value_: float | bool) -> str:
+    """The status message that carries `value_`."""
+    return json.dumps({"value": value_})
+
+
 def payload(spec: SimDeviceSpec, cap: str, round_: int) -> str:
-    """The status message the device sends."""
-    return json.dumps({"value": value(spec, cap, round_)})
+    """The status message the device sends in round `round_`."""
+    return message(value(spec, cap, round_))
 
 
-def shows(spec: SimDeviceSpec, cap: str, state: dict[str, Any] | None, round_: int) -> bool:
-    """Does an entity's state (REST form) show the value of round `round_`?"""
+def shows(cap: str, state: dict[str, Any] | None, want: float | bool) -> bool:
+    """Does an entity's state (REST form) show `want`?"""
     if state is None:
         return False
-    want = value(spec, cap, round_)
     attrs = state.get("attributes", {})
     if cap == "brightness":
         return bool(attrs.get("brightness") == want)
@@ -129,6 +125,11 @@ class EntityKey:
 
     path: str
     cap: str
+
+
+def topic_of(key: EntityKey) -> str:
+    """The status topic of one entity."""
+    return f"{BASE}/{key.path}/{key.cap}/status"
 
 
 def entity_keys(specs: list[SimDeviceSpec]) -> list[EntityKey]:

@@ -24,7 +24,9 @@ from collections.abc import AsyncIterator
 import contextlib
 from dataclasses import dataclass, field
 import json
+import math
 from pathlib import Path
+import re
 import secrets
 import shutil
 import statistics
@@ -49,6 +51,9 @@ BASE = home_mix.BASE
 UNSET = (None, "unknown", "unavailable")
 SIDES = ("ours", "floor", "mqtt")
 FLOOR_SOURCE = Path(__file__).resolve().parent / "floor" / "bench_floor"
+# A clean stop saves the registries the next start reads: at 10,000 devices on a loaded
+# machine it took over 30 s (hass's own default), and a kill lost them.
+STOP_TIMEOUT = 180.0
 
 
 @dataclass(slots=True)
@@ -56,14 +61,20 @@ class Sizes:
     """How big this run is."""
 
     devices: tuple[int, ...] = (1000, 5000, 10000)
-    messages_per_device: int = 4
+    messages_per_device: int = 2  # at least this many rounds per blast
+    messages_per_blast: int = 12_000  # ... and at least this many messages
     runs: int = 2
     setup_timeout: float = 600.0
 
-    @property
-    def rounds(self) -> int:
-        """Rounds the devices send in all: the start-up one, then every blast's."""
-        return 1 + self.runs * 3 * self.messages_per_device
+    def blast_rounds(self, count: int) -> int:
+        """Rounds of one status per device in one blast of a `count`-device home."""
+        wanted = math.ceil(self.messages_per_blast / count) if self.messages_per_blast else 0
+        return max(self.messages_per_device, wanted)
+
+    def rounds(self, count: int) -> int:
+        """Rounds the devices may send in all (the floor precomputes their states): the
+        start-up one, then per run two blasts' and a resync's."""
+        return 1 + self.runs * (2 * self.blast_rounds(count) + 1)
 
 
 @dataclass(slots=True)
@@ -112,7 +123,10 @@ class Devices:
         self.specs = specs
         self.side = side
         self.round = 1
-        self.fresh = 0  # the round the last full answer carried
+        # what each entity was last sent; a motion message flips it, so every message
+        # (a full answer too) changes the entity's state on every side
+        self.sent: dict[home_mix.EntityKey, Any] = {}
+        self.full = self._values(0)  # what the next full answer carries
         self.probe = Probe(port, f"bench-devices-{secrets.token_hex(3)}")
         self.probe.handlers.append(self._on_message)
 
@@ -134,22 +148,43 @@ class Devices:
     def _on_message(self, _now: float, _topic: str, _payload: bytes) -> None:
         threading.Thread(target=self.publish_full, daemon=True).start()
 
+    def _value(self, key: home_mix.EntityKey, spec: SimDeviceSpec, round_: int) -> Any:
+        if key.cap == "motion" and key in self.sent:
+            return not self.sent[key]
+        return home_mix.value(spec, key.cap, round_)
+
+    def _values(self, round_: int) -> dict[home_mix.EntityKey, Any]:
+        return {
+            key: self._value(key, spec, round_)
+            for spec in self.specs
+            for key in (home_mix.EntityKey(spec.path, cap) for cap in home_mix.capabilities(spec))
+        }
+
     def publish_full(self, retain: bool = False) -> None:
-        """Every capability of every device, with the values of round `fresh`."""
-        for spec in self.specs:
-            for cap in home_mix.capabilities(spec):
-                text = home_mix.payload(spec, cap, self.fresh)
-                self.probe.client.publish(home_mix.topic(spec, cap), text, 0, retain)
+        """Every capability of every device: the values of `full` (the same each time)."""
+        for key, value in self.full.items():
+            self.probe.client.publish(home_mix.topic_of(key), home_mix.message(value), 0, retain)
+        self.sent.update(self.full)
 
     def publish_round(self) -> int:
         """One blast round: one status per device."""
         round_ = self.round
         self.round += 1
         for spec in self.specs:
-            cap = home_mix.capability(spec, round_)
-            text = home_mix.payload(spec, cap, round_)
-            self.probe.client.publish(home_mix.topic(spec, cap), text, 0, False)
+            key = home_mix.EntityKey(spec.path, home_mix.capability(spec, round_))
+            value = self.sent[key] = self._value(key, spec, round_)
+            self.probe.client.publish(home_mix.topic_of(key), home_mix.message(value), 0, False)
         return len(self.specs)
+
+    def refresh(self) -> None:
+        """Make the next full answer carry new values for every entity."""
+        self.full = self._values(self.round)
+        self.round += 1
+
+    def last_entity(self, entity_of: dict[home_mix.EntityKey, str]) -> str:
+        """The entity the last published blast message was for."""
+        spec = self.specs[-1]
+        return entity_of[home_mix.EntityKey(spec.path, home_mix.capability(spec, self.round - 1))]
 
     def stop(self) -> None:
         self.probe.stop()
@@ -218,22 +253,28 @@ async def _states(hass: HassInstance) -> dict[str, dict[str, Any]]:
 async def _wait_shown(
     hass: HassInstance,
     entity_of: dict[home_mix.EntityKey, str],
-    devices: Devices,
-    round_of: Any,
+    want: dict[home_mix.EntityKey, Any],
     timeout: float,
+    last: str | None = None,
 ) -> float:
-    """Seconds until every entity shows the value `round_of(spec, cap)` names."""
-    specs = {spec.path: spec for spec in devices.specs}
+    """Seconds until every entity shows the value `want` gives it. While `last` (the
+    entity of the last message sent) does not, only its state is polled: the whole of
+    `/api/states` is thousands of states, which hass and this process would spend the
+    measured CPU on."""
     start = time.monotonic()
     pending = dict(entity_of)
+    if last is not None:
+        key = next(k for k, v in entity_of.items() if v == last)
+        while time.monotonic() - start < timeout:
+            if home_mix.shows(key.cap, await hass.get_state(last), want[key]):
+                break
+            await asyncio.sleep(0.02)
     while time.monotonic() - start < timeout:
         states = await _states(hass)
         pending = {
             key: entity_id
             for key, entity_id in pending.items()
-            if not home_mix.shows(
-                specs[key.path], key.cap, states.get(entity_id), round_of(specs[key.path], key.cap)
-            )
+            if not home_mix.shows(key.cap, states.get(entity_id), want[key])
         }
         if not pending:
             return time.monotonic() - start
@@ -263,27 +304,29 @@ async def _blast_polled(
     hass: HassInstance, entity_of: dict[home_mix.EntityKey, str], devices: Devices, rounds: int
 ) -> float:
     """Publish `rounds` rounds back to back; messages/s until every entity shows its last."""
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(0.5)
     start = time.monotonic()
     sent = await asyncio.to_thread(lambda: sum(devices.publish_round() for _ in range(rounds)))
-    last = devices.round - 1
-    await _wait_shown(
-        hass,
-        entity_of,
-        devices,
-        lambda spec, cap: max(home_mix.last_round(spec, cap, last), devices.fresh),
-        180,
-    )
+    await _wait_shown(hass, entity_of, dict(devices.sent), 180, devices.last_entity(entity_of))
     return sent / (time.monotonic() - start)
 
 
+# A state_changed event as hass frames it (orjson, compact): its data starts with the
+# entity id; a bench entity's id holds "bench".
+_EVENT = '"event_type":"state_changed"'
+_BENCH = re.compile(r',"data":\{"entity_id":"[^"]*bench')
+
+
 async def _blast_counted(hass: HassInstance, devices: Devices, rounds: int, run: Run) -> None:
-    """The same blast while a WebSocket client counts the bench entities' state_changed."""
-    arrivals: list[float] = []
+    """The same blast while a WebSocket client counts the bench entities' state_changed
+    (counted in the raw frames: parsing thousands of states a second here would take
+    the CPU hass is being measured on)."""
+    events = 0
+    last_arrival = 0.0
     async with _websocket(hass) as ws:
         await ws.send_json({"id": 1, "type": "subscribe_events", "event_type": "state_changed"})
         await ws.receive_json()
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
         expected = len(devices.specs) * rounds
         start = time.monotonic()
 
@@ -291,21 +334,28 @@ async def _blast_counted(hass: HassInstance, devices: Devices, rounds: int, run:
             return sum(devices.publish_round() for _ in range(rounds))
 
         sender = asyncio.create_task(asyncio.to_thread(blast))
-        while len(arrivals) < expected:
+        while events < expected:
             try:
                 msg = await ws.receive(timeout=3.0)
             except TimeoutError:
                 break
             if msg.type is not aiohttp.WSMsgType.TEXT:
                 break
-            payload = json.loads(msg.data)
-            for item in payload if isinstance(payload, list) else [payload]:
-                data = (item.get("event") or {}).get("data") or {}
-                if "bench" in str(data.get("entity_id", "")) and data.get("new_state"):
-                    arrivals.append(time.monotonic())
+            found = _count_changed(msg.data)
+            if found:
+                events += found
+                last_arrival = time.monotonic()
         run.sent = await sender
-    run.events = len(arrivals)
-    run.rate = run.events / (arrivals[-1] - start) if arrivals else 0.0
+    run.events = events
+    run.rate = events / (last_arrival - start) if events else 0.0
+
+
+def _count_changed(frame: str) -> int:
+    """Bench entities' state_changed events (with a new state) in one WebSocket frame."""
+    if frame.count(_EVENT) == 0:
+        return 0
+    parts = frame.split(_EVENT)[1:]
+    return sum(1 for part in parts if _BENCH.match(part) and '"new_state":{' in part)
 
 
 async def _resync(
@@ -316,12 +366,11 @@ async def _resync(
 ) -> tuple[float, LocalBroker]:
     """Restart the broker (no persistence) while the devices hold fresh values: seconds
     from the restart until every entity shows them, and the new broker."""
-    devices.fresh = devices.round
-    devices.round += 1
+    devices.refresh()
     start = time.monotonic()
     await broker.stop()
     broker = await start_mosquitto(find_mosquitto() or "mosquitto", "127.0.0.1", broker.port)
-    await _wait_shown(hass, entity_of, devices, lambda _spec, _cap: devices.fresh, 180)
+    await _wait_shown(hass, entity_of, devices.full, 180)
     return time.monotonic() - start, broker
 
 
@@ -345,18 +394,25 @@ async def _first_start(
     elif side == "floor":
         await hass.ensure_entry("bench_floor", [])
     await _wait_set_up(hass, len(home_mix.entity_keys(specs)), timeout)
-    await hass.stop()
+    await hass.stop(STOP_TIMEOUT)
+
+
+def _bytecode_cache(workdir: Path) -> dict[str, str]:
+    """hass's environment: compiled modules cached, in one folder for every side and size,
+    as an installed Home Assistant has them. Without it (PYTHONDONTWRITEBYTECODE, a venv
+    without .pyc) every start compiles HA's modules anew: 30 % of a 5,000-device set-up."""
+    return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir.parent / "pycache")}
 
 
 async def measure_side(workdir: Path, specs: list[SimDeviceSpec], sizes: Sizes, side: str) -> Side:
     """Every run of one side at one size."""
     result = Side(side, len(specs), len(home_mix.entity_keys(specs)))
     broker: LocalBroker = await _broker()
-    hass = BenchHass(workdir, free_port(), log_level="warning")
+    hass = BenchHass(workdir, free_port(), log_level="warning", env=_bytecode_cache(workdir))
     if side == "mqtt":
         hass.extra_yaml = home_mix.mqtt_yaml(specs)
     if side == "floor":
-        hass.floor_plan = home_mix.floor_plan(specs, sizes.rounds + 2 * sizes.runs)
+        hass.floor_plan = home_mix.floor_plan(specs, sizes.rounds(len(specs)))
     devices = Devices(broker.port, specs, side)
     devices.start()
     try:
@@ -368,14 +424,16 @@ async def measure_side(workdir: Path, specs: list[SimDeviceSpec], sizes: Sizes, 
             await _wait_set_up(hass, result.entities, sizes.setup_timeout)
             run.setup_s = time.monotonic() - start
             entity_of = await _entity_map(hass, specs, side)
-            mpd = sizes.messages_per_device
+            mpd = sizes.blast_rounds(len(specs))
             run.polled_rate = await _blast_polled(hass, entity_of, devices, mpd)
             await _blast_counted(hass, devices, mpd, run)
             run.resync_s, broker = await _resync(hass, entity_of, devices, broker)
             pid = hass.process.pid if hass.process is not None else None
             run.rss_kib = rss_kib(pid) if pid is not None else 0
             result.runs.append(run)
-            await hass.stop()
+            if len(result.runs) == sizes.runs and hass.process is not None:
+                hass.process.kill()  # nothing is kept: no clean shutdown to wait for
+            await hass.stop(STOP_TIMEOUT)
     finally:
         devices.stop()
         await hass.stop()
@@ -500,7 +558,9 @@ def _spreads(count: int, sides: dict[str, Side]) -> str:
         s = sides[side]
         parts.append(
             f"{side}: ingest {s.spread('polled_rate')} msgs/s, set-up {s.spread('setup_s')} s, "
-            f"resync {s.spread('resync_s')} s"
+            f"resync {s.spread('resync_s')} s, state_changed counted "
+            f"{'/'.join(f'{r.events:,}' for r in s.runs)} of "
+            f"{'/'.join(f'{r.sent:,}' for r in s.runs)} messages"
         )
     return (
         f"{count:,} devices ({sides['ours'].entities:,} entities), runs' range: "
@@ -539,15 +599,22 @@ async def run(workdir: Path, sizes: Sizes | None = None) -> tuple[Section, dict[
         "dict look-ups, topic then payload bytes, and a state write: no parsing, no "
         "validation, no command tracking), and HA's MQTT platforms in YAML (statuses retained).",
         f"Each size runs {sizes.runs} times (a start of the same configuration each; "
-        "onboarding and config entries in a first, untimed start). Figures are the medians. "
-        f"Ingest: {sizes.messages_per_device} rounds of one status per device back to back "
-        "(QoS 0), then `/api/states` polled every 0.1 s until every entity shows its last "
-        "value; rate = messages ÷ (that moment − first publish). Counted: the same again "
-        "while a WebSocket client counts `state_changed`. Set-up: from spawning `hass` until "
-        "every entity has a state. Resync: Mosquitto stopped and started (no persistence) "
-        "while the devices hold new values; seconds until every entity shows them (ours "
-        "asks on reconnect and the devices answer; the floor and HA's MQTT get the devices' "
-        "retained statuses). RSS: hass's VmRSS after the resync, per device.",
+        "onboarding and config entries in a first, untimed start; hass's compiled modules "
+        "cached as in an installed Home Assistant). Figures are the medians. Ingest: "
+        f"rounds of one status per device back to back (QoS 0), at least "
+        f"{sizes.messages_per_device} rounds and {sizes.messages_per_blast:,} messages "
+        f"({', '.join(f'{c:,} devices: {sizes.blast_rounds(c)}' for c in sizes.devices)}); "
+        "every message changes its entity's state (a motion message flips what the device "
+        "last sent), so every side writes one state per message; the entity of the last "
+        "message polled until it shows its value, then `/api/states` until every entity "
+        "does; rate = messages ÷ (that moment − first publish). Counted: the same again "
+        "while a WebSocket client counts `state_changed` (the counts are given below, "
+        "against the messages sent). Set-up: from spawning `hass` until every entity has a "
+        "state. Resync: Mosquitto stopped and started (no persistence) while the devices "
+        "hold new values for every entity; seconds until every entity shows them (ours asks "
+        "on reconnect and the devices answer; the floor and HA's MQTT get the devices' "
+        "retained statuses; HA's MQTT client retries its connection every 10 s, which sets "
+        "most of it). RSS: hass's VmRSS after the resync, per device.",
         *[_spreads(count, sides) for count, sides in results.items()],
     ]
     return Section("4. A large home: ingest, set-up, resync, memory", rows, method, []), chart_data(

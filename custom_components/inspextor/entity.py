@@ -185,9 +185,7 @@ class InspextorEntity(Entity):
         """
         if not self._commanded:
             return None
-        attrs: dict[str, Any] = {
-            ATTR_PENDING: any(self.site.is_pending(self.path, cap) for cap in self._commanded)
-        }
+        attrs: dict[str, Any] = {ATTR_PENDING: self.site.any_pending(self.path, self._commanded)}
         guard = async_get_guard(self.hass) if self.hass is not None else None
         if guard is not None and (until := guard.held_until(self.entity_id)) is not None:
             attrs[ATTR_HELD_UNTIL] = until.isoformat()

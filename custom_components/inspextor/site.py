@@ -135,7 +135,10 @@ class InspextorSite:
 
     def state(self, path: str) -> DeviceState:
         """The device's state record (created for announced devices)."""
-        return self.states.setdefault(path, DeviceState())
+        state = self.states.get(path)  # not setdefault: it would build one per call
+        if state is None:
+            state = self.states[path] = DeviceState()
+        return state
 
     def reported(self, path: str, capability: str) -> Any:
         """The value the device last reported, or None."""
@@ -146,9 +149,11 @@ class InspextorSite:
         pending, target = self.commands.target((path, capability))
         return target if pending else self.reported(path, capability)
 
-    def is_pending(self, path: str, capability: str) -> bool:
-        """Whether a command for the capability awaits its confirmation."""
-        return self.commands.target((path, capability))[0]
+    def any_pending(self, path: str, capabilities: tuple[str, ...]) -> bool:
+        """Whether a command for any of the capabilities awaits its confirmation (asked
+        at every state write of a commandable entity: mostly nothing is pending)."""
+        pending = self.commands.pending
+        return bool(pending) and any((path, cap) in pending for cap in capabilities)
 
     @property
     def asks_sent(self) -> int:

@@ -16,6 +16,8 @@ import yaml
 
 from .sitemap_syntax import json_error, yaml_error
 
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class Kind(StrEnum):
     """What a device is."""
@@ -291,6 +293,12 @@ def load_text(text: str) -> object:
         except json.JSONDecodeError as err:
             raise SiteMapError("invalid_syntax", "site map", json_error(err)) from None
     try:
+        # libyaml where PyYAML has it: a 10,000-device site map parses at every set-up,
+        # in the event loop, and the pure-Python loader takes seconds over it
+        return yaml.load(stripped, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        pass
+    try:  # the pure-Python loader's errors are the ones yaml_error words
         return yaml.safe_load(stripped)
     except yaml.YAMLError as err:
         raise SiteMapError("invalid_syntax", "site map", yaml_error(err)) from None

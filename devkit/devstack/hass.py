@@ -9,6 +9,7 @@ folder reuses the user, the token and the entries.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import asdict, dataclass
 import json
 import logging
@@ -120,6 +121,7 @@ class HassInstance:
     config_dir: Path
     port: int
     log_level: str = "info"
+    env: dict[str, str] = dataclasses.field(default_factory=dict)  # for hass, on top
     process: ManagedProcess | None = None
     credentials: HassCredentials | None = None
 
@@ -178,6 +180,7 @@ class HassInstance:
             "hass",
             [hass_executable(), "-c", str(self.config_dir), "--skip-pip"],
             self.log_file,
+            self.env,
         )
         await self.process.start()
         # /auth/providers answers without auth as soon as HTTP is up: 200 once a user

@@ -12,10 +12,12 @@ import itertools
 import math
 from pathlib import Path
 
+from homeassistant.components.websocket_api import messages
+from homeassistant.core import Event, State
 import pytest
 import yaml
 
-from bench import cost, footprint, home_mix, stack_latency, sync_pipeline
+from bench import cost, footprint, home_mix, ingest, stack_latency, sync_pipeline
 from bench.report import Row, Section, render
 from bench.stats import percentile
 from cloud_bridge.protocol.packets import MAX_PUBLISH_BYTES
@@ -128,6 +130,40 @@ def test_every_blast_round_changes_what_each_entity_shows() -> None:
             rounds = [r for r in range(1, 30) if home_mix.capability(spec, r) == cap]
             values = [home_mix.value(spec, cap, r) for r in rounds]
             assert all(a != b for a, b in itertools.pairwise(values)), (spec, cap)
+
+
+def test_every_message_the_bench_devices_send_changes_a_state() -> None:
+    """Full answers too: a motion reading that repeated what the entity shows would be
+    skipped by HA's MQTT platforms and flatter their rate (issue 19)."""
+    specs = home_mix.fleet(24)
+    devices = ingest.Devices(1, specs, "floor")  # never started: publishes go nowhere
+    devices.publish_full()
+    for _run in range(2):
+        for _round in range(5):
+            before = dict(devices.sent)
+            devices.publish_round()
+            changed = [key for key in before if devices.sent[key] != before[key]]
+            assert len(changed) == len(specs)
+        devices.refresh()
+        assert all(devices.full[key] != devices.sent[key] for key in devices.sent)
+        devices.publish_full()
+        assert devices.sent == devices.full
+
+
+def test_the_counted_blast_counts_bench_state_changes_in_hass_own_frames() -> None:
+    """Counted in the raw WebSocket frames, as hass's websocket_api serializes them."""
+
+    def frame(entity_id: str, new: bool = True) -> str:
+        old = State(entity_id, "on", {"brightness": 3})
+        state = State(entity_id, "on", {"brightness": 4}) if new else None
+        data = {"entity_id": entity_id, "old_state": old, "new_state": state}
+        return messages.cached_event_message(b"1", Event("state_changed", data)).decode()
+
+    bench = [frame("light.bench_light_0"), frame("sensor.bench_ozone_11_ozone")]
+    other = [frame("sun.sun"), frame("light.bench_light_1", new=False)]
+    assert ingest._count_changed(bench[0]) == 1
+    assert ingest._count_changed("[" + ",".join([*bench, *other, bench[0]]) + "]") == 3
+    assert ingest._count_changed('{"id":1,"type":"result","success":true}') == 0
 
 
 def test_the_floor_plan_maps_every_message_the_bench_sends() -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_large_home_benchmark_runs_all_three_sides(tmp_path: Path) -> None:
-    sizes = ingest.Sizes(devices=(12,), messages_per_device=2, runs=1)
+    sizes = ingest.Sizes(devices=(12,), messages_per_blast=0, runs=1)
     section, data = await ingest.run(tmp_path, sizes)
     assert section.rows
     for row in section.rows:
