@@ -164,6 +164,7 @@ def _mqtt_entity(spec: SimDeviceSpec, cap: str) -> tuple[str, dict[str, Any]]:
             "brightness_command_topic": state_topic.replace("/status", "/command"),
             "brightness_state_topic": state_topic,
             "brightness_value_template": "{{ value_json.value }}",
+            **_mqtt_rgbw(spec, state_topic),
         }
     if cap == "position":
         return "cover", {
@@ -194,6 +195,19 @@ def _mqtt_entity(spec: SimDeviceSpec, cap: str) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _mqtt_rgbw(spec: SimDeviceSpec, brightness_topic: str) -> dict[str, Any]:
+    """An RGBW light is RGBW on HA's MQTT side too (colour mode rgbw), as it is in ours and
+    the floor: the same state, attributes included, on every side."""
+    if spec.kind != "rgbw_light":
+        return {}
+    color = brightness_topic.replace("/brightness/", "/color/")
+    return {
+        "rgbw_command_topic": color.replace("/status", "/command"),
+        "rgbw_state_topic": color,
+        "rgbw_value_template": "{{ value_json.value | join(',') }}",
+    }
+
+
 def mqtt_yaml(specs: list[SimDeviceSpec]) -> str:
     """HA's own MQTT platforms for the same home (the baseline's configuration.yaml)."""
     platforms: dict[str, list[dict[str, Any]]] = {}
@@ -217,6 +231,7 @@ def floor_plan(specs: list[SimDeviceSpec], rounds: int) -> dict[str, Any]:
                     "device_name": spec.name,
                     "area": spec.area,
                     "cap": cap,
+                    "kind": spec.kind,
                     "name": cap.capitalize() if spec.kind == "steinel" else None,
                     "unit": _UNITS.get(cap),
                     "topic": topic(spec, cap),

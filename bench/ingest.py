@@ -98,6 +98,8 @@ class Side:
     devices: int
     entities: int = 0
     runs: list[Run] = field(default_factory=list)
+    # (kind, capability) -> the attribute names its entities' states carry, after set-up
+    shapes: dict[str, list[str]] = field(default_factory=dict)
 
     def figures(self, attr: str) -> list[float]:
         return [getattr(run, attr) for run in self.runs if getattr(run, attr) == getattr(run, attr)]
@@ -397,6 +399,34 @@ async def _first_start(
     await hass.stop(STOP_TIMEOUT)
 
 
+async def _shapes(
+    hass: HassInstance, specs: list[SimDeviceSpec], entity_of: dict[home_mix.EntityKey, str]
+) -> dict[str, list[str]]:
+    """What each kind's states carry (not timed): the sides must write the same states."""
+    kinds = {spec.path: spec.kind for spec in specs}
+    states = await _states(hass)
+    shapes: dict[str, set[str]] = {}
+    for key, entity_id in entity_of.items():
+        shape = shapes.setdefault(f"{kinds[key.path]} {key.cap}", set())
+        shape.update(states.get(entity_id, {}).get("attributes", {}))
+    return {kind: sorted(names) for kind, names in sorted(shapes.items())}
+
+
+def same_states(sides: dict[str, Side]) -> str:
+    """Whether ours and the floor write the same attributes, kind by kind (and where HA's
+    MQTT platforms differ): the floor is a floor only for the same states."""
+    ours, floor, mqtt = (sides[side].shapes for side in SIDES)
+    differ = [kind for kind in ours if ours[kind] != floor.get(kind)]
+    mqtt_only = sorted(
+        {name for kind in ours for name in set(ours[kind]) ^ set(mqtt.get(kind, []))}
+    )
+    return (
+        "ours and the floor write the same attributes for every kind"
+        if not differ
+        else f"ours and the floor differ in the attributes of {', '.join(differ)}"
+    ) + (f"; HA's MQTT platforms differ in {', '.join(mqtt_only)}" if mqtt_only else "")
+
+
 def _bytecode_cache(workdir: Path) -> dict[str, str]:
     """hass's environment: compiled modules cached, in one folder for every side and size,
     as an installed Home Assistant has them. Without it (PYTHONDONTWRITEBYTECODE, a venv
@@ -424,6 +454,8 @@ async def measure_side(workdir: Path, specs: list[SimDeviceSpec], sizes: Sizes, 
             await _wait_set_up(hass, result.entities, sizes.setup_timeout)
             run.setup_s = time.monotonic() - start
             entity_of = await _entity_map(hass, specs, side)
+            if not result.shapes:
+                result.shapes = await _shapes(hass, specs, entity_of)
             mpd = sizes.blast_rounds(len(specs))
             run.polled_rate = await _blast_polled(hass, entity_of, devices, mpd)
             await _blast_counted(hass, devices, mpd, run)
@@ -565,7 +597,7 @@ def _spreads(count: int, sides: dict[str, Side]) -> str:
     return (
         f"{count:,} devices ({sides['ours'].entities:,} entities), runs' range: "
         + "; ".join(parts)
-        + "."
+        + f"; states: {same_states(sides)}."
     )
 
 

@@ -22,6 +22,11 @@ async def test_large_home_benchmark_runs_all_three_sides(tmp_path: Path) -> None
     for row in section.rows:
         assert not math.isnan(row.ours), row
         assert not math.isnan(row.baseline), row
+    # the floor is a floor only if it writes what ours writes, attribute for attribute
+    assert any(
+        "states: ours and the floor write the same attributes for every kind" in note
+        for note in section.method
+    ), section.method
     sides = data.keys()
     assert set(sides) == {"ours", "floor", "mqtt"}
     for side in sides:

@@ -10,6 +10,10 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+# Ours' lights and shades carry `pending` (a command awaits its confirmation): false here,
+# as in ours when nothing was commanded, so that every side writes the same state.
+PENDING: dict[str, Any] = {"pending": False}
+
 
 class FloorEntity(Entity):
     """Shared by every platform: unique id, device, first state, and floor_set."""

@@ -1,4 +1,4 @@
-"""Floor lights: brightness only (color mode BRIGHTNESS)."""
+"""Floor lights: the states ours writes (colour mode BRIGHTNESS or RGBW, `pending`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .entity import FloorEntity, setup_platform
+from .entity import PENDING, FloorEntity, setup_platform
 
 
 async def async_setup_entry(
@@ -22,8 +22,13 @@ async def async_setup_entry(
 class FloorLight(FloorEntity, LightEntity):
     """A light whose brightness comes from the plan."""
 
-    _attr_color_mode = ColorMode.BRIGHTNESS
-    _attr_supported_color_modes: ClassVar[set[ColorMode]] = {ColorMode.BRIGHTNESS}
+    _attr_extra_state_attributes: ClassVar[dict[str, Any]] = PENDING
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__(item)
+        mode = ColorMode.RGBW if item["kind"] == "rgbw_light" else ColorMode.BRIGHTNESS
+        self._attr_color_mode = mode
+        self._attr_supported_color_modes = {mode}
 
     def floor_apply(self, value: Any) -> None:
         self._attr_brightness = value
