@@ -10,17 +10,16 @@ import io
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 import pytest
 
 from cloud_bridge.store_channel.backend import FolderStore, ObjectStore
 from devkit.devcloud import ContractSpec, DevCloud
 from devkit.devcloud.__main__ import main as devcloud_main
-from devkit.devcloud.http import build_app
 from devkit.devcloud.mobile import MobileClient
 from tests.bridge.bridge_fixtures import CONTRACT, INSTANCE, PASSWORD, start_harness
+from tests.helpers.devcloud_fixtures import serve
 from tests.helpers.fake_ha import FakeHA
-from tests.helpers.mosquitto import Broker, free_port
+from tests.helpers.mosquitto import Broker
 
 STORE_OPTIONS = {"store_channel": True, "store_poll_interval": 3600, "store_status_interval": 0}
 
@@ -35,12 +34,8 @@ async def cloud_url(broker: Broker, tmp_path: Path) -> AsyncIterator[str]:
     cloud = DevCloud(broker.host, broker.port, tmp_path / "devcloud.sqlite3")
     await cloud.start([ContractSpec.parse(f"{CONTRACT}:{INSTANCE}:{PASSWORD}:active:2030-01-01")])
     cloud.attach_stores(_stores(tmp_path), "inspextor")
-    runner = web.AppRunner(build_app(cloud))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve(cloud) as url:
+        yield url
     await cloud.stop()
 
 
@@ -81,19 +76,14 @@ async def test_the_store_api_says_when_the_cloud_has_no_store(
 ) -> None:
     cloud = DevCloud(broker.host, broker.port, tmp_path / "devcloud.sqlite3")
     await cloud.start([])
-    runner = web.AppRunner(build_app(cloud))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     try:
-        async with aiohttp.ClientSession() as session:
-            url = f"http://127.0.0.1:{port}/api/homes/{CONTRACT}/store"
+        async with serve(cloud) as base, aiohttp.ClientSession() as session:
+            url = f"{base}/api/homes/{CONTRACT}/store"
             async with session.get(url + "/results") as resp:
                 assert resp.status == 503
             async with session.post(url + "/commands", json={"commands": "ping()"}) as resp:
                 assert resp.status == 503
     finally:
-        await runner.cleanup()
         await cloud.stop()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import contextlib
 from pathlib import Path
 
 from aiohttp import web
@@ -34,12 +35,21 @@ def home(observer: Observer, cloud: DevCloud) -> Home:
     return Home(observer)
 
 
-@pytest.fixture
-async def url(cloud: DevCloud) -> AsyncIterator[str]:
-    """The dev cloud's HTTP API and page, served on a free port."""
+@contextlib.asynccontextmanager
+async def serve(cloud: DevCloud) -> AsyncIterator[str]:
+    """The dev cloud's HTTP API and page, served on a free port: its base URL."""
     runner = web.AppRunner(build_app(cloud))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def url(cloud: DevCloud) -> AsyncIterator[str]:
+    """The dev cloud's HTTP API and page, served on a free port."""
+    async with serve(cloud) as base:
+        yield base
